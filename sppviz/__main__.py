@@ -1,0 +1,63 @@
+"""Command line: ``python -m sppviz {project,train,evaluate,bench} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.replace(",", " ").split()]
+
+
+def cmd_project(args) -> int:
+    from . import images, pyramid, report
+
+    img, _ = images.load_image(args.image)
+    scales = tuple(args.scales) if args.scales else pyramid.PAPER_SCALES
+    pyramid.validate_scales(scales)
+    res = report.window_report((img.shape[1], img.shape[0]), args.box, args.backbone, scales,
+                               tuple(args.levels), args.scale_rule)
+    print(json.dumps(res, indent=None if args.compact else 2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__, backbones, evaluate, pyramid, train
+
+    p = argparse.ArgumentParser(prog="python -m sppviz", description="SPP-net, step by step.")
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    pr = sub.add_parser("project", help="scale, conv5 cells and bins of one window (JSON)")
+    pr.add_argument("image")
+    pr.add_argument("--box", type=float, nargs=4, required=True, metavar=("X0", "Y0", "X1", "Y1"))
+    pr.add_argument("--backbone", default="zf5", choices=backbones.NAMES)
+    pr.add_argument("--scales", type=int, nargs="+", default=None, help=f"default {pyramid.PAPER_SCALES}")
+    pr.add_argument("--levels", type=int, nargs="+", default=[1, 2, 3, 6])
+    pr.add_argument("--scale-rule", default="paper", choices=pyramid.SCALE_RULES)
+    pr.add_argument("--compact", action="store_true")
+    pr.set_defaults(func=cmd_project)
+
+    tr = sub.add_parser("train", help="train the bundled SPP-net on generated scenes")
+    train.add_arguments(tr)
+    tr.set_defaults(func=lambda a: train.main(a, sys.argv[2:]))
+
+    ev = sub.add_parser("evaluate", help="AP@0.5 on held-out scenes: SPP 1 / 5 scales and R-CNN")
+    evaluate.add_arguments(ev)
+    ev.set_defaults(func=evaluate.main)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

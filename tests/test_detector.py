@@ -1,0 +1,91 @@
+"""The SPP-net detector: persistence, box coding, the SPP and R-CNN paths, NMS, evaluation."""
+
+import numpy as np
+import pytest
+import torch
+
+from sppviz import evaluate, synthetic
+from sppviz.detector import Detector, SPPNet, decode_boxes, encode_boxes, postprocess, warp_crops
+
+
+@pytest.fixture(scope="module")
+def detector(tiny_model_path):
+    return Detector(SPPNet.load(tiny_model_path), "cpu")
+
+
+def test_tiny_training_writes_a_loadable_safetensors_model(tiny_model_path):
+    from safetensors import safe_open
+
+    with safe_open(tiny_model_path, framework="pt") as f:
+        meta = f.metadata()
+    assert "sppviz" in meta and "training" in meta["sppviz"]
+    net = SPPNet.load(tiny_model_path)
+    assert net.classes == synthetic.CLASSES
+    assert net.levels == (1, 2, 3, 6)
+    assert net.trunk.geometry.stride == 16 and net.trunk.geometry.offset == 0
+
+
+def test_load_refuses_a_file_that_is_not_an_sppviz_model(tmp_path):
+    from safetensors.torch import save_file
+
+    p = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(3)}, str(p))
+    with pytest.raises(ValueError, match="not an sppviz model"):
+        SPPNet.load(str(p))
+
+
+def test_box_coding_round_trips():
+    g = torch.Generator().manual_seed(0)
+    win = torch.rand(50, 2, generator=g) * 300
+    win = torch.cat([win, win + 5 + torch.rand(50, 2, generator=g) * 200], 1)
+    tgt = win + torch.randn(50, 4, generator=g) * 3
+    assert torch.allclose(decode_boxes(win, encode_boxes(win, tgt)), tgt, atol=1e-3)
+    assert torch.allclose(decode_boxes(win, torch.zeros(50, 4)), win, atol=1e-4)
+
+
+def test_postprocess_thresholds_then_suppresses_per_class():
+    probs = torch.tensor([[0.9, 0.0, 0.1], [0.8, 0.1, 0.1], [0.1, 0.7, 0.2], [0.2, 0.1, 0.7]])
+    boxes = torch.tensor([[0, 0, 99, 99], [2, 2, 101, 101], [0, 0, 99, 99], [300, 300, 310, 310]],
+                         dtype=torch.float32)[:, None].repeat(1, 2, 1)
+    before, after = postprocess(probs, boxes, score_thresh=0.5, nms_iou=0.3)
+    assert before.scores.tolist() == pytest.approx([0.9, 0.8, 0.7])
+    # windows 0 and 1 overlap (IoU > 0.3) in class 0: one survives; class 1 is kept (other class)
+    assert sorted(zip(after.labels.tolist(), after.window.tolist(), strict=True)) == [(0, 0), (1, 2)]
+    _, only1 = postprocess(probs, boxes, 0.5, 0.3, classes=[1])
+    assert only1.labels.tolist() == [1]
+
+
+def test_detect_gives_per_window_results_and_consistent_nms(detector):
+    scene = synthetic.make_scene(synthetic.EVAL_SEED_BASE)
+    windows = np.concatenate([scene.boxes, scene.boxes + 3]).astype(np.float32)
+    res, before, after = detector.detect(scene.image, windows, scales=(480, 688), score_thresh=0.0)
+    K = len(windows)
+    assert res.probs.shape == (K, len(detector.classes) + 1)
+    assert torch.allclose(res.probs.sum(1), torch.ones(K), atol=1e-5)
+    assert res.cells.shape == (K, 4) and res.pooled.shape[0] == K
+    assert set(res.scale_index.tolist()) <= {0, 1}
+    assert len(after) <= len(before) == K * len(detector.classes)
+
+
+def test_rcnn_path_warps_each_window_to_224(detector):
+    scene = synthetic.make_scene(synthetic.EVAL_SEED_BASE + 1)
+    crops = warp_crops(scene.image, torch.as_tensor(scene.boxes))
+    assert all(c.shape == (224, 224, 3) for c in crops)
+    probs, boxes = detector.rcnn_windows(scene.image, scene.boxes)
+    assert probs.shape == (len(scene.boxes), len(detector.classes) + 1)
+    assert boxes.shape == (len(scene.boxes), len(detector.classes), 4)
+
+
+def test_average_precision_known_answers():
+    # one class, two gts; detections: TP (0.9), FP (0.8), TP (0.7) → P/R: (1, .5), (.5, .5), (.67, 1)
+    from sppviz.detector import Detections
+
+    gts = [(np.array([[0, 0, 9, 9], [50, 50, 59, 59]], np.float32), np.array([0, 0]))]
+    d = Detections(torch.tensor([[0, 0, 9, 9], [20, 20, 29, 29], [50, 50, 59, 59]], dtype=torch.float32),
+                   torch.tensor([0.9, 0.8, 0.7]), torch.tensor([0, 0, 0]), torch.arange(3))
+    r = evaluate.evaluate_detections([d], gts, num_classes=1)
+    assert r["mAP"] == pytest.approx(0.5 * 1.0 + 0.5 * (2 / 3))
+    # a duplicate detection of the same object is a false positive
+    d2 = Detections(torch.tensor([[0, 0, 9, 9], [0, 0, 9, 9]], dtype=torch.float32), torch.tensor([0.9, 0.8]),
+                    torch.tensor([0, 0]), torch.arange(2))
+    assert evaluate.evaluate_detections([d2], gts, 1)["mAP"] == pytest.approx(0.5)
