@@ -24,7 +24,7 @@ def cmd_project(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__, backbones, evaluate, pyramid, train
+    from . import __version__, backbones, bench, evaluate, pyramid, train
 
     p = argparse.ArgumentParser(prog="python -m sppviz", description="SPP-net, step by step.")
     p.add_argument("--version", action="version", version=__version__)
@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="AP@0.5 on held-out scenes: SPP 1 / 5 scales and R-CNN")
     evaluate.add_arguments(ev)
     ev.set_defaults(func=evaluate.main)
+
+    be = sub.add_parser("bench", help="pooling, pipeline and app latency on this machine")
+    bench.add_arguments(be)
+    be.set_defaults(func=bench.main)
     return p
 
 

@@ -311,3 +311,44 @@ def warp_crops(image: np.ndarray, windows: torch.Tensor, size: int = RCNN_SIZE) 
         x2, y2 = min(max(x2, x1), w - 1), min(max(y2, y1), h - 1)
         out.append(cv2.resize(image[y1:y2 + 1, x1:x2 + 1], (size, size), interpolation=cv2.INTER_LINEAR))
     return out
+
+
+# ------------------------------------------------------------------ ImageNet backbones
+
+IMAGENET_LEVEL = {"alexnet": 6, "vgg16": 7}  # one SPP level = the size torchvision's fc6 expects
+
+
+class ImageNetHead(nn.Module):
+    """torchvision's pretrained classifier (fc6, fc7, fc8 → 1000 ImageNet classes) behind a one-level
+    SPP. Returns (logits [K, 1001] with a constant −inf "background" column last, zero box deltas)
+    so that it plugs into the same scoring and NMS as the bundled model: a window is labelled
+    with its best ImageNet class and scored by its softmax probability; boxes stay the windows."""
+
+    def __init__(self, classifier: nn.Sequential, num_classes: int = 1000):
+        super().__init__()
+        self.classifier = classifier
+        self.fc6 = next(m for m in classifier if isinstance(m, nn.Linear))  # in_features for callers
+        self.num_classes = num_classes
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self.classifier(x)
+        bg = torch.full((len(x), 1), float("-inf"), dtype=logits.dtype, device=logits.device)
+        return torch.cat([logits, bg], 1), torch.zeros((len(x), 4 * self.num_classes), device=logits.device)
+
+
+def imagenet_net(name: str, state: dict | None = None) -> SPPNet:
+    """An SPP-net with torchvision's ImageNet ``name`` ("alexnet" / "vgg16"): conv5 trunk, a single
+    SPP level (6×6 / 7×7, exactly the map torchvision's avgpool feeds fc6) and the pretrained fc
+    layers. ``state``: the full torchvision state dict; None looks it up on disk
+    (``backbones.load_imagenet_classifier``: raises ``backbones.WeightsNotFound`` with where it looked)."""
+    if name not in IMAGENET_LEVEL:
+        raise ValueError(f"ImageNet SPP-nets exist for {', '.join(IMAGENET_LEVEL)}, not {name!r}")
+    state = backbones.load_imagenet_classifier(name) if state is None else state
+    tv = getattr(torchvision.models, name)(weights=None)
+    tv.load_state_dict(state)
+    trunk = backbones.build(name)
+    backbones.load_trunk_state(trunk, backbones._torchvision_to_trunk_keys(trunk, state), source=name)
+    categories = torchvision.models.get_model_weights(name).IMAGENET1K_V1.meta["categories"]
+    net = SPPNet(trunk, tuple(categories), (IMAGENET_LEVEL[name],), hidden=1)
+    net.head = ImageNetHead(tv.classifier, len(categories))
+    return net.eval()

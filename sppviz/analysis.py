@@ -1,0 +1,313 @@
+"""One image through SPP-net, with the expensive parts cached: what the app and the API call.
+
+``analyze`` runs the pyramid, conv5 per scale (cached per image × model × scale), the proposals
+(cached per image × source × count) and scores every window once. Everything the app shows for a
+selected window, level, channel or rule is then cheap (``window_detail``, ``detections``): conv5 is
+never recomputed for those.
+
+Coordinates: see ``sppviz/__init__``. Windows and detections are in original-image pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import geometry, proposals, pyramid, spp
+from .detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
+
+PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid", "user")
+# Windows per image: selective search "fast" gives about 2,000 (paper §4); more only costs time.
+MAX_WINDOWS = 3000
+# conv5 maps kept across requests; one 256-channel map of a 1200-px image is ~10 MB.
+FEATURE_CACHE_BYTES = int(os.environ.get("SPPVIZ_FEATURE_CACHE_MB", "1024")) * 2**20
+
+
+class LRUCache:
+    """A thread-safe LRU cache bounded by entries and by bytes (``sizeof(value)``)."""
+
+    def __init__(self, max_entries: int, max_bytes: int = 1 << 62, sizeof=lambda v: 0):
+        self.max_entries, self.max_bytes, self.sizeof = max_entries, max_bytes, sizeof
+        self._data: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key]
+            self.misses += 1
+            return None
+
+    def put(self, key, value) -> None:
+        size = self.sizeof(value)
+        with self._lock:
+            if key in self._data:
+                self._bytes -= self.sizeof(self._data.pop(key))
+            self._data[key] = value
+            self._bytes += size
+            while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
+                _, old = self._data.popitem(last=False)
+                self._bytes -= self.sizeof(old)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+
+def _feature_bytes(f: ScaleFeatures) -> int:
+    return f.fmap.numel() * f.fmap.element_size()
+
+
+FEATURES = LRUCache(256, FEATURE_CACHE_BYTES, _feature_bytes)
+PROPOSALS = LRUCache(64)
+
+
+def image_id(image: np.ndarray) -> str:
+    """Content hash of a uint8 image (shape included): the cache key of everything per image."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str(image.shape).encode())
+    h.update(np.ascontiguousarray(image).data)
+    return h.hexdigest()
+
+
+def model_id(detector: Detector) -> str:
+    return f"{detector.net.trunk.name}:{id(detector)}"
+
+
+def get_features(detector: Detector, image: np.ndarray, scale: int, iid: str | None = None) -> ScaleFeatures:
+    """conv5 of ``image`` at ``scale``, from the cache when this image, model and scale were seen."""
+    key = (model_id(detector), iid or image_id(image), int(scale))
+    f = FEATURES.get(key)
+    if f is None:
+        f = detector.features(image, int(scale))
+        FEATURES.put(key, f)
+    return f
+
+
+def get_windows(image: np.ndarray, source: str, count: int, iid: str | None = None,
+                user_boxes=None) -> tuple[np.ndarray, float]:
+    """Proposal windows [K, 4] (original pixels) and the seconds they took (0 when cached)."""
+    if source not in PROPOSAL_SOURCES:
+        raise ValueError(f"unknown proposal source {source!r}; choose one of {', '.join(PROPOSAL_SOURCES)}")
+    count = int(count)
+    if not 1 <= count <= MAX_WINDOWS:
+        raise ValueError(f"the number of windows must be between 1 and {MAX_WINDOWS}, got {count}")
+    wh = (image.shape[1], image.shape[0])
+    if source == "user":
+        if user_boxes is None or len(user_boxes) == 0:
+            raise ValueError("draw at least one box (two clicks on the image) or pick another proposal source")
+        return proposals.validate_boxes(user_boxes, wh)[:count], 0.0
+    key = (iid or image_id(image), source, count)
+    hit = PROPOSALS.get(key)
+    if hit is not None:
+        return hit, 0.0
+    t0 = time.perf_counter()
+    if source == "grid":
+        win = proposals.grid_windows(wh, max_windows=count)
+    else:
+        win = proposals.selective_search(image, mode=source.rsplit("-", 1)[1], max_windows=count)
+    if len(win) == 0:
+        raise ValueError("no proposal windows were found in this image; try the grid or draw boxes")
+    PROPOSALS.put(key, win)
+    return win, time.perf_counter() - t0
+
+
+@dataclass
+class Analysis:
+    """One image at a set of scales with one model and one set of windows."""
+
+    image: np.ndarray
+    iid: str
+    detector: Detector
+    scales: tuple[int, ...]
+    windows: torch.Tensor  # [K, 4] original-image pixels
+    feats: list[ScaleFeatures]
+    notices: list[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    _results: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def image_wh(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+    @property
+    def geometry(self) -> geometry.Geometry:
+        return self.detector.geometry
+
+    def result(self, scale_rule: str = "paper", projection: str = "paper",
+               bin_rule: str = "adaptive") -> WindowResult:
+        """Scores of every window under these rules (the model's own levels); cached per rules."""
+        key = (scale_rule, projection, bin_rule)
+        if key not in self._results:
+            self._results[key] = self.detector.windows(self.feats, self.windows, self.image_wh,
+                                                       scale_rule, projection, bin_rule)
+        return self._results[key]
+
+    def detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes=None,
+                   **rules) -> tuple[Detections, Detections]:
+        """(before NMS, after NMS) from the cached window scores: no conv, no pooling."""
+        res = self.result(**rules)
+        return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
+
+    def pick_window(self, x: float, y: float) -> int | None:
+        """Index of the smallest window containing the pixel (x, y), or None."""
+        w = self.windows
+        inside = (w[:, 0] <= x) & (x <= w[:, 2]) & (w[:, 1] <= y) & (y <= w[:, 3])
+        if not bool(inside.any()):
+            return None
+        area = (w[:, 2] - w[:, 0] + 1) * (w[:, 3] - w[:, 1] + 1)
+        area = torch.where(inside, area, torch.full_like(area, float("inf")))
+        return int(torch.argmin(area))
+
+
+def analyze(image: np.ndarray, detector: Detector, scales=(pyramid.SINGLE_SCALE,),
+            source: str = "selective-search-fast", count: int = 2000, user_boxes=None,
+            notices: list[str] | None = None, progress=None) -> Analysis:
+    """Pyramid → conv5 per scale (cached) → windows (cached) → one scoring pass."""
+    scales = pyramid.validate_scales(scales)
+    iid = image_id(image)
+    t0 = time.perf_counter()
+    if progress:
+        progress(0.05, desc="proposal windows")
+    windows, prop_s = get_windows(image, source, count, iid, user_boxes)
+    feats = []
+    t1 = time.perf_counter()
+    for i, s in enumerate(scales):
+        if progress:
+            progress(0.2 + 0.7 * i / len(scales), desc=f"conv5 at scale {s}")
+        feats.append(get_features(detector, image, s, iid))
+    t2 = time.perf_counter()
+    a = Analysis(image, iid, detector, scales, torch.as_tensor(np.asarray(windows, np.float32)).reshape(-1, 4),
+                 feats, list(notices or []))
+    a.result()
+    t3 = time.perf_counter()
+    a.timings = {"proposals_s": prop_s, "windows_s": t1 - t0, "conv_s": t2 - t1, "score_s": t3 - t2,
+                 "total_s": t3 - t0}
+    return a
+
+
+# ------------------------------------------------------------------ one window, in detail
+
+@dataclass
+class LevelDetail:
+    """One pyramid level n of the selected window. Bins are inclusive cell ranges *relative to
+    the window's first cell*; ``values`` [ny, nx] are the per-bin maxima of the chosen channel and
+    ``argmax_cells`` [ny, nx, 2] the absolute (cx, cy) conv5 cell each came from."""
+
+    n: int
+    bins_x: list[tuple[int, int]]
+    bins_y: list[tuple[int, int]]
+    values: np.ndarray
+    argmax_cells: np.ndarray
+    argmax_points: np.ndarray  # [ny, nx, 2] receptive-field centres in original-image pixels
+    sliding_bins: tuple[int, int] | None  # (count x, count y) under the sliding rule, None if undefined
+    note: str = ""
+
+
+@dataclass
+class WindowDetail:
+    """Everything the projection and pooling panels show for window ``k``."""
+
+    k: int
+    box: list[float]  # original-image pixels
+    scale_index: int
+    scale: int
+    factor: float
+    scaled_box: list[float]  # pixels of the scaled image
+    map_hw: tuple[int, int]
+    box_on_map: list[float]  # the continuous window in conv5 coordinates: (x − offset) / stride
+    cells: dict[str, tuple[int, int, int, int]]  # projection rule → inclusive cells
+    rule: str
+    chosen: tuple[int, int, int, int]
+    scale_scores: dict[str, list[float]]  # scale rule → score per scale (lower is better)
+    scaled_areas: list[float]
+    chosen_by_rule: dict[str, int]  # scale rule → chosen index
+    levels: list[LevelDetail]
+    vector: np.ndarray  # [C·Σn²] for the chosen levels and bin rule
+    level_slices: list[slice]
+    channel: int
+    top_channels: list[int]  # channels with the largest global max inside the window
+    bin_rule: str
+    error: str = ""
+
+
+def _points(cells_xy: np.ndarray, g: geometry.Geometry, factor: float) -> np.ndarray:
+    """conv5 cells (cx, cy) → receptive-field centres in original-image pixels."""
+    return (g.offset + g.stride * cells_xy.astype(np.float64)) / factor
+
+
+def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None = None,
+                  scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive") -> WindowDetail:
+    """The selected window through every step, for any levels / channel / rules (no conv)."""
+    if not 0 <= int(k) < len(a.windows):
+        raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
+    levels = spp.check_levels(levels)
+    g = a.geometry
+    box = a.windows[k].tolist()
+    scores = {r: [float(v) for v in pyramid.scale_scores(box, a.image_wh, a.scales, r)] for r in pyramid.SCALE_RULES}
+    chosen_by_rule = {r: int(np.argmin(scores[r])) for r in pyramid.SCALE_RULES}
+    si = chosen_by_rule[scale_rule]
+    f = a.feats[si]
+    fmap = f.fmap
+    C, H, W = fmap.shape
+    sbox = [v * f.factor for v in box]
+    cells = {r: tuple(geometry.project_window(sbox, g, r, map_hw=(H, W))) for r in geometry.PROJECTION_RULES}
+    chosen = cells[projection]
+    cx0, cy0, cx1, cy1 = chosen
+    region = fmap[:, cy0:cy1 + 1, cx0:cx1 + 1]
+    top = torch.argsort(region.reshape(C, -1).amax(1), descending=True)[:8].tolist()
+    channel = top[0] if channel is None else int(channel)
+    if not 0 <= channel < C:
+        raise ValueError(f"channel {channel} does not exist (conv5 has {C} channels)")
+    cell_t = torch.tensor([chosen], dtype=torch.long, device=fmap.device)
+    error = ""
+    rule_used = bin_rule
+    try:
+        vec, arg = spp.spatial_pyramid_pool(fmap, cell_t, levels, bin_rule, return_argmax=True)
+    except ValueError as e:  # the sliding rule gives != n bins: say so, show adaptive values
+        error = str(e)
+        rule_used = "adaptive"
+        vec, arg = spp.spatial_pyramid_pool(fmap, cell_t, levels, "adaptive", return_argmax=True)
+    vec, arg = vec[0].cpu().numpy(), arg[0].cpu().numpy()
+    slices = spp.level_slices(C, levels)
+    a_w, a_h = cx1 - cx0 + 1, cy1 - cy0 + 1
+    details = []
+    for n, sl in zip(levels, slices, strict=True):
+        vals = vec[sl].reshape(C, n, n)[channel]
+        flat = arg[sl].reshape(C, n, n)[channel]
+        xy = np.stack([flat % W, flat // W], -1)
+        try:
+            sx, sy = len(spp.bin_edges(a_w, n, "sliding")), len(spp.bin_edges(a_h, n, "sliding"))
+            sliding = (sx, sy)
+            note = "" if sx == sy == n else f"sliding rule: {sx}×{sy} bins instead of {n}×{n}"
+        except ValueError:
+            sliding, note = None, f"sliding rule undefined: the window has fewer than {n} cells"
+        details.append(LevelDetail(n, spp.bin_edges(a_w, n, rule_used), spp.bin_edges(a_h, n, rule_used), vals, xy,
+                                   _points(xy, g, f.factor), sliding, note))
+    return WindowDetail(
+        k=int(k), box=box, scale_index=si, scale=a.scales[si], factor=f.factor, scaled_box=sbox, map_hw=(H, W),
+        box_on_map=[(sbox[0] - g.offset) / g.stride, (sbox[1] - g.offset) / g.stride,
+                    (sbox[2] - g.offset) / g.stride, (sbox[3] - g.offset) / g.stride],
+        cells=cells, rule=projection, chosen=chosen, scale_scores=scores,
+        scaled_areas=[float(v) for v in pyramid.scaled_areas(box, a.image_wh, a.scales)],
+        chosen_by_rule=chosen_by_rule, levels=details, vector=vec, level_slices=slices, channel=channel,
+        top_channels=top, bin_rule=rule_used, error=error)

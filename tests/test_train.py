@@ -1,0 +1,47 @@
+"""Training helpers: batch-norm folding is exact; fine-tuning samples follow the paper's IoU rules."""
+
+import numpy as np
+import torch
+
+from sppviz import backbones, train
+from sppviz.detector import box_iou
+
+
+def test_fold_batchnorm_is_exact_and_restores_the_zf5_stack():
+    torch.manual_seed(0)
+    trunk = backbones.build("zf5", width=0.25)
+    names = [n for n, _ in trunk.layers.named_children()]
+    train.add_batchnorm(trunk)
+    for m in trunk.layers.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    trunk.eval()
+    x = torch.randn(2, 3, 97, 131)
+    with torch.no_grad():
+        before = trunk(x)
+        train.fold_batchnorm(trunk)
+        after = trunk(x)
+    assert [n for n, _ in trunk.layers.named_children()] == names
+    assert torch.allclose(before, after, atol=1e-4, rtol=1e-4)
+    assert trunk.geometry == backbones.build("zf5", width=0.25).geometry
+
+
+def test_sample_windows_follows_the_paper_fine_tuning_rules():
+    rng = np.random.default_rng(0)
+    gt = torch.tensor([[100.0, 100.0, 199.0, 199.0], [300.0, 50.0, 349.0, 129.0]])
+    xy = torch.as_tensor(rng.uniform(0, 400, (3000, 2)), dtype=torch.float32)
+    wh = torch.as_tensor(rng.uniform(10, 200, (3000, 2)), dtype=torch.float32)
+    windows = torch.cat([xy, xy + wh], 1)
+    win, labels, targets = train.sample_windows(windows, gt, torch.tensor([2, 5]), 64, 0.25, rng, bg=7)
+    assert len(win) == 64
+    iou = box_iou(win, gt).max(1).values
+    pos = labels != 7
+    assert int(pos.sum()) == 16  # 25 % positives
+    assert torch.all(iou[pos] >= 0.5) and torch.all(iou[~pos] < 0.5)
+    hard = (~pos) & (iou >= 0.1)
+    assert int(hard.sum()) >= 3 * int(((~pos) & (iou < 0.1)).sum())  # most negatives in [0.1, 0.5)
+    assert set(labels[pos].tolist()) <= {2, 5}
+    assert torch.all(targets[~pos] == 0)
