@@ -46,19 +46,19 @@ class TrainConfig:
     levels: tuple[int, ...] = (1, 2, 3, 6)  # detection pyramid, paper §4
     hidden: int = 256
     # stage 1: pre-training on crops
-    pre_scenes: int = 1500
-    pre_epochs: int = 4  # alternating 224 / 180 (paper §2.3 multi-size training)
+    pre_scenes: int = 2000
+    pre_epochs: int = 5  # alternating 224 / 180 (paper §2.3 multi-size training)
     pre_sizes: tuple[int, ...] = (224, 180)
     pre_bg_per_scene: int = 2
     pre_batch: int = 64
-    pre_lr: float = 0.05
+    pre_lr: float = 0.002
     # stage 2: detection fine-tuning of the fc layers
-    ft_scenes: int = 400
+    ft_scenes: int = 300
     ft_scales: tuple[int, ...] = pyramid.PAPER_SCALES
     ft_windows_per_scene: int = 96
     ft_epochs: int = 30
     ft_batch: int = 128
-    ft_lr: float = 0.01
+    ft_lr: float = 0.001
     ft_pos_fraction: float = 0.25
     threads: int = 0  # 0 = all cores
     log: str = ""
@@ -124,10 +124,20 @@ def _jitter(box: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndar
     return box + d
 
 
+def _overlaps_object(box: np.ndarray, gt: torch.Tensor, max_cover: float = 0.2) -> bool:
+    """True when a background candidate covers more than ``max_cover`` of some object's area (so
+    a large patch that holds a whole small object is not labelled background)."""
+    b = torch.as_tensor(box, dtype=torch.float32)
+    iw = (torch.minimum(gt[:, 2], b[2]) - torch.maximum(gt[:, 0], b[0]) + 1).clamp(min=0)
+    ih = (torch.minimum(gt[:, 3], b[3]) - torch.maximum(gt[:, 1], b[1]) + 1).clamp(min=0)
+    area = (gt[:, 2] - gt[:, 0] + 1) * (gt[:, 3] - gt[:, 1] + 1)
+    return bool(((iw * ih) / area).max() > max_cover)
+
+
 def crop_samples(scene: synthetic.Scene, rng: np.random.Generator, size: int, n_bg: int,
                  context: float = 0.15) -> tuple[list[np.ndarray], list[int]]:
     """Crops of one scene, warped to ``size`` × ``size``: every object (jittered, with context)
-    labelled with its class, plus ``n_bg`` background patches (IoU < 0.3 with all objects)."""
+    labelled with its class, plus ``n_bg`` background patches (covering at most 20 % of any object)."""
     img = scene.image
     H, W = img.shape[:2]
     bg = len(synthetic.CLASSES)
@@ -155,7 +165,7 @@ def crop_samples(scene: synthetic.Scene, rng: np.random.Generator, size: int, n_
         bw, bh = side * ar, side / ar
         x1, y1 = rng.uniform(0, max(1, W - bw)), rng.uniform(0, max(1, H - bh))
         b = np.array([x1, y1, min(W - 1, x1 + bw), min(H - 1, y1 + bh)], dtype=np.float32)
-        if len(gt) and float(box_iou(torch.as_tensor(b)[None], gt).max()) >= 0.3:
+        if len(gt) and _overlaps_object(b, gt):
             continue
         c = cut(b)
         if c is not None:
@@ -177,7 +187,7 @@ def pretrain(net: SPPNet, cfg: TrainConfig) -> dict:
     Y = torch.tensor(labels)
     _log(cfg, f"stage 1: {len(Y)} crops ({int((Y == len(net.classes)).sum())} background)")
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=cfg.pre_lr, momentum=0.9, weight_decay=5e-4)
+    opt = torch.optim.AdamW(params, lr=cfg.pre_lr, weight_decay=1e-4)
     steps = cfg.pre_epochs * math.ceil(len(Y) / cfg.pre_batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.pre_lr, total_steps=steps, pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss()
@@ -281,7 +291,7 @@ def finetune(net: SPPNet, cfg: TrainConfig) -> dict:
     nn.init.zeros_(head.cls.bias)
     nn.init.normal_(head.bbox.weight, std=0.001)
     nn.init.zeros_(head.bbox.bias)
-    opt = torch.optim.SGD(head.parameters(), lr=cfg.ft_lr, momentum=0.9, weight_decay=5e-4)
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.ft_lr, weight_decay=1e-4)
     steps = cfg.ft_epochs * math.ceil(len(Y) / cfg.ft_batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.ft_lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(cfg.seed + 3)

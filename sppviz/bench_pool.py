@@ -1,0 +1,119 @@
+"""Benchmark of SPP pooling on the detection case (paper §4.1): one conv5 map, ~2,000 windows.
+
+The case: a seeded random ReLU'd map 256 x 43 x 65 (conv5 of a 688 x 1040 image, stride 16)
+and 2,000 seeded windows of random sizes (1 cell .. the whole map, like selective search),
+pooled with the detection pyramid {1, 2, 3, 6} -> 12,800-d per window. Methods:
+- reference: sppviz.spp.spp_reference, Python loops (timed on a subset, scaled per window);
+- roi_pool x4: torchvision.ops.roi_pool once per level on the same integer cells
+  (spatial_scale 1, so roi_pool covers exactly cells x0..x1: same adaptive bins);
+- roi_pool 6x6 + derive: roi_pool at the finest level, coarser levels by a max over groups;
+- torch / numba: the two backends of sppviz.spp.spatial_pyramid_pool (after a warm-up call).
+"""
+
+import time
+
+import torch
+import torchvision
+
+from sppviz import spp
+
+LEVELS = (1, 2, 3, 6)
+MAP_CHW = (256, 43, 65)  # conv5 of a 688 x 1040 image (ZF-5, stride 16)
+WINDOWS = 2000
+REFERENCE_WINDOWS = 200
+
+
+def make_case(seed=0, chw=MAP_CHW, windows=WINDOWS):
+    """Seeded ReLU'd map [C, H, W] and cells [K, 4] (inclusive, random sizes 1..H, 1..W)."""
+    gen = torch.Generator().manual_seed(seed)
+    c, h, w = chw
+    fmap = torch.randn(c, h, w, generator=gen).relu()
+    ws = torch.randint(1, w + 1, (windows,), generator=gen)
+    hs = torch.randint(1, h + 1, (windows,), generator=gen)
+    x0 = (torch.rand(windows, generator=gen) * (w - ws + 1)).long()
+    y0 = (torch.rand(windows, generator=gen) * (h - hs + 1)).long()
+    return fmap, torch.stack([x0, y0, x0 + ws - 1, y0 + hs - 1], dim=1)
+
+
+def roi_pool_levels(fmap, cells, levels=LEVELS):
+    """One torchvision roi_pool call per level -> list of [K, C, n, n]."""
+    boxes = torch.cat([torch.zeros(len(cells), 1), cells.float()], dim=1)  # (batch, x1, y1, x2, y2)
+    return [torchvision.ops.roi_pool(fmap[None], boxes, n, spatial_scale=1.0) for n in levels]
+
+
+def roi_pool_finest_then_derive(fmap, cells, levels=LEVELS):
+    """roi_pool at the finest level only; each coarser level n = max over (m/n)^2 fine bins."""
+    m = max(levels)
+    (fine,) = roi_pool_levels(fmap, cells, (m,))
+    k, c = fine.shape[:2]
+    out = []
+    for n in levels:
+        r = m // n
+        out.append(fine if n == m else fine.view(k, c, n, r, n, r).amax(dim=(3, 5)))
+    return out
+
+
+def _release_vector(per_level):
+    """[K, C, n, n] per level -> [K, C*sum(n^2)] in release layout (c*n*n + by*n + bx)."""
+    return torch.cat([p.flatten(1) for p in per_level], dim=1)
+
+
+def _best_ms(fn, repeats):
+    """Best wall time of `repeats` calls, in ms (best-of filters out other workers' load)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times)
+
+
+def bench_pooling(repeats=5, seed=0):
+    """Time every method on the target case; returns a dict of ms, ratios and `identical`."""
+    fmap, cells = make_case(seed)
+    sub = cells[:REFERENCE_WINDOWS]
+    result = {
+        "case": f"fmap {'x'.join(map(str, MAP_CHW))} (conv5 of 688x1040), {WINDOWS} windows, levels {LEVELS}",
+        "statistic": f"best of {repeats} runs, wall ms",
+        "torch_threads": torch.get_num_threads(),
+        "numba_threads": spp.numba.get_num_threads() if spp.numba is not None else None,
+        "backend_auto": spp._choose_backend(fmap, "auto"),
+    }
+    start = time.perf_counter()
+    spp_ref = spp.spp_reference(fmap, sub, LEVELS)
+    reference_ms = 1000 * (time.perf_counter() - start) * WINDOWS / REFERENCE_WINDOWS
+    result["reference_note"] = f"reference timed once on {REFERENCE_WINDOWS} windows, scaled to {WINDOWS}"
+
+    ms = {"reference": reference_ms}
+    ms["roi_pool_x4"] = _best_ms(lambda: roi_pool_levels(fmap, cells), repeats)
+    ms["roi_pool_6x6_derived"] = _best_ms(lambda: roi_pool_finest_then_derive(fmap, cells), repeats)
+    roi = _release_vector(roi_pool_levels(fmap, cells))
+    identical = torch.equal(_release_vector(roi_pool_finest_then_derive(fmap, cells)), roi)
+    backends = ["torch"] + (["numba"] if spp.numba is not None else [])
+    for backend in backends:
+        ours = spp.spatial_pyramid_pool(fmap, cells, LEVELS, backend=backend)  # warm-up (+ compile)
+        identical &= torch.equal(ours, roi) and torch.equal(ours[:REFERENCE_WINDOWS], spp_ref)
+        del ours
+        ms[backend] = _best_ms(
+            lambda b=backend: spp.spatial_pyramid_pool(fmap, cells, LEVELS, backend=b), repeats
+        )
+    result["ms"] = {name: round(value, 1) for name, value in ms.items()}
+    result["speedup_vs_roi_pool_x4"] = {
+        name: float(f"{ms['roi_pool_x4'] / ms[name]:.3g}") for name in ms if name != "roi_pool_x4"
+    }
+    result["identical"] = bool(identical)
+    return result
+
+
+def format_bench(result):
+    """Human-readable table of a bench_pooling() result."""
+    lines = [result["case"], result["statistic"] + "; " + result["reference_note"]]
+    for name, value in result["ms"].items():
+        ratio = result["speedup_vs_roi_pool_x4"].get(name, 1.0)
+        lines.append(f"  {name:<22} {value:>10.1f} ms   x{ratio:.3g} vs roi_pool x4")
+    lines.append(f"  identical results: {result['identical']} (auto backend: {result['backend_auto']})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(format_bench(bench_pooling()))

@@ -1,0 +1,628 @@
+"""The spatial pyramid pooling (SPP) layer: bins, the fast pooling of many windows, and the
+nn.Module used for training.
+
+SPP (He et al. 2014, paper §2.3) max-pools each channel of a window of conv5 cells into
+n x n bins for every pyramid level n and concatenates the results, so any window size gives
+a vector of fixed length C * sum(n^2) (12,800 for C = 256 and the detection levels {1,2,3,6}).
+
+Conventions (see CONVENTIONS.md):
+- feature maps are [C, H, W] (one image) or [B, C, H, W];
+- cells are conv5 indices, 0-based and INCLUSIVE: (cx0, cy0, cx1, cy1), x = column, y = row;
+- output layout is the release's: for each level in the given order, channel-major, then bin
+  row-major: index = level_offset + c*n*n + by*n + bx;
+- argmax is the flat index y*W + x of the fmap cell that gave each maximum; ties go to the
+  smallest flat index (row-major first, like torchvision roi_pool's strict '>' scan).
+
+Two bin rules (SPP_FACTS §1):
+- "adaptive" (paper Appendix A; torch adaptive_max_pool2d; torchvision roi_pool): bin i of n
+  over a cells covers floor(i*a/n) .. ceil((i+1)*a/n) - 1. Always n bins.
+- "sliding" (paper §2.3): window ceil(a/n), stride floor(a/n); the number of bins is
+  floor((a - window)/stride) + 1, which is NOT always n (a=10, n=6 gives 9).
+
+spatial_pyramid_pool() pools thousands of windows at once. Its backends:
+- "numba": a compiled CPU kernel, parallel over windows, reading a channels-last copy of the
+  map so that the innermost loop is a contiguous SIMD max over channels;
+- "torch": a 2-D sparse table (maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
+  queried with gathers; used on CUDA tensors and when numba is not installed.
+Both compute only the finest level of a nested pyramid and derive the coarser levels from it:
+when m is divisible by n, adaptive bin i of level n is exactly the union of bins i*r .. i*r+r-1
+of level m (r = m/n), because floor(i*a/n) = floor(i*r*a/m) and the level-m bins leave no
+gap. So a max over r x r fine bins is exact, not an approximation.
+spp_reference() is the slow, obvious loop used as the oracle in tests and benchmarks.
+"""
+
+import math
+import mmap
+import threading
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+try:  # optional compiled CPU kernel; everything works without it (torch backend)
+    import numba
+except Exception:  # ImportError, or a numba that does not match the installed numpy
+    numba = None
+
+BIN_RULES = ("adaptive", "sliding")
+BACKENDS = ("auto", "numba", "torch")
+DETECTION_LEVELS = (1, 2, 3, 6)  # paper §4.1: 50 bins -> 12,800-d for 256 channels
+
+
+# ----------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value}")
+    return int(value)
+
+
+def _check_rule(rule):
+    if rule not in BIN_RULES:
+        raise ValueError(f"unknown bin rule {rule!r}; choose one of {BIN_RULES}")
+
+
+def check_levels(levels):
+    """Validate pyramid levels: a non-empty sequence of distinct ints >= 1. Returns a tuple."""
+    if isinstance(levels, (int, np.integer)) or levels is None:
+        raise ValueError(f"levels must be a sequence of ints such as (1, 2, 3, 6), got {levels!r}")
+    levels = tuple(_check_positive_int(n, "each level") for n in levels)
+    if not levels:
+        raise ValueError("levels must not be empty")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"levels must not repeat, got {levels}")
+    return levels
+
+
+def vector_length(channels, levels=DETECTION_LEVELS):
+    """Length of the SPP vector: C * sum(n^2) (256 * 50 = 12,800 for the detection levels)."""
+    channels = _check_positive_int(channels, "channels")
+    return channels * sum(n * n for n in check_levels(levels))
+
+
+def level_slices(channels, levels=DETECTION_LEVELS):
+    """Slices of the SPP vector that hold each level, in the given level order.
+
+    Inside a level's slice the layout is c*n*n + by*n + bx (release layout)."""
+    channels = _check_positive_int(channels, "channels")
+    slices, offset = [], 0
+    for n in check_levels(levels):
+        slices.append(slice(offset, offset + channels * n * n))
+        offset += channels * n * n
+    return slices
+
+
+def _level_offsets(channels, levels):
+    """{n: first index of level n in the SPP vector} (release layout, levels in given order)."""
+    return {n: part.start for n, part in zip(levels, level_slices(channels, levels), strict=True)}
+
+
+# ----------------------------------------------------------------------------------------
+# bins along one axis
+
+
+def bin_edges(length, n, rule="adaptive"):
+    """Inclusive (start, end) cells of the bins of level n along an axis of `length` cells.
+
+    adaptive (paper Appendix A): bin i = floor(i*a/n) .. ceil((i+1)*a/n) - 1; always n bins,
+        never empty, overlapping when n does not divide a, repeating cells when a < n.
+        a=16, n=6 -> (0,2) (2,5) (5,7) (8,10) (10,13) (13,15).
+    sliding (paper §2.3): window ceil(a/n), stride floor(a/n), bin i = i*stride .. i*stride +
+        window - 1 for i < floor((a - window)/stride) + 1, which may differ from n
+        (a=13 gives n bins for n in 1,2,3,6; a=10, n=6 gives 9). Undefined when a < n.
+    """
+    a = _check_positive_int(length, "length")
+    n = _check_positive_int(n, "n")
+    _check_rule(rule)
+    if rule == "adaptive":
+        return [((i * a) // n, -((-(i + 1) * a) // n) - 1) for i in range(n)]
+    window, stride = -(-a // n), a // n
+    if stride == 0:
+        raise ValueError(_sliding_undefined_text(a, n))
+    count = (a - window) // stride + 1
+    return [(i * stride, i * stride + window - 1) for i in range(count)]
+
+
+def _sliding_undefined_text(a, n):
+    return (
+        f"the sliding rule (window ceil(a/n), stride floor(a/n), paper §2.3) is undefined for "
+        f"a={a} cells and n={n} bins: the stride floor({a}/{n}) is 0 when the window has fewer "
+        f"cells than bins; use rule='adaptive'"
+    )
+
+
+def _sliding_count(a, n):
+    """Number of sliding-rule bins (paper §2.3) for lengths a (LongTensor); 0 where a < n."""
+    window, stride = -(-a // n), a // n
+    return torch.where(stride > 0, (a - window) // stride.clamp(min=1) + 1, torch.zeros_like(a))
+
+
+def _axis_bins(lo, hi, n, rule):
+    """Vectorised bin_edges on absolute cells: windows lo..hi (LongTensor [K]) -> starts, ends
+    [K, n] (inclusive, absolute cells). For "sliding" the caller has checked the count is n."""
+    a = (hi - lo + 1)[:, None]
+    i = torch.arange(n, device=lo.device)[None, :]
+    if rule == "adaptive":  # paper Appendix A
+        start, end = (i * a) // n, -((-(i + 1) * a) // n) - 1
+    else:  # paper §2.3
+        window, stride = -(-a // n), a // n
+        start = i * stride
+        end = start + window - 1
+    return lo[:, None] + start, lo[:, None] + end
+
+
+def _check_sliding(cells, levels):
+    """Raise ValueError if the sliding rule does not give n bins on every window and level."""
+    widths = cells[:, 2] - cells[:, 0] + 1
+    heights = cells[:, 3] - cells[:, 1] + 1
+    for n in levels:
+        for sizes, word in ((widths, "wide"), (heights, "tall")):
+            bad = (_sliding_count(sizes, n) != n).nonzero()
+            if len(bad):
+                k = int(bad[0, 0])
+                _raise_sliding(n, k, int(sizes[k]), word)
+
+
+def _raise_sliding(n, k, a, word):
+    if a < n:
+        raise ValueError(f"level {n}: window {k} is {a} cells {word}; " + _sliding_undefined_text(a, n))
+    count = len(bin_edges(a, n, "sliding"))
+    raise ValueError(
+        f"level {n}: window {k} is {a} cells {word}, the sliding rule gives {count} bins, "
+        f"not {n} (window ceil(a/n), stride floor(a/n), paper §2.3); use rule='adaptive'"
+    )
+
+
+def _check_inputs(fmap, cells, levels, rule):
+    """Validate fmap [C,H,W] float and cells [K,4] int inclusive inside the map."""
+    if not isinstance(fmap, torch.Tensor) or fmap.dim() != 3 or not fmap.is_floating_point():
+        raise ValueError("fmap must be a float tensor [C, H, W]")
+    if min(fmap.shape) < 1:
+        raise ValueError(f"fmap must have C, H, W >= 1, got shape {tuple(fmap.shape)}")
+    if torch.isnan(fmap).any():
+        raise ValueError("fmap contains NaN; max pooling of NaN is not defined here")
+    levels = check_levels(levels)
+    _check_rule(rule)
+    cells = torch.as_tensor(cells)
+    if cells.dim() != 2 or cells.shape[1] != 4:
+        raise ValueError(f"cells must be [K, 4] (cx0, cy0, cx1, cy1), got shape {tuple(cells.shape)}")
+    if cells.is_floating_point() or cells.is_complex() or cells.dtype == torch.bool:
+        raise ValueError(f"cells must be an integer tensor (conv5 cell indices), got {cells.dtype}")
+    cells = cells.to(device=fmap.device, dtype=torch.int64)
+    _, h, w = fmap.shape
+    x0, y0, x1, y1 = cells.unbind(1)
+    bad = (x0 < 0) | (y0 < 0) | (x1 >= w) | (y1 >= h)
+    if bad.any():
+        k = int(bad.nonzero()[0, 0])
+        raise ValueError(f"window {k} {cells[k].tolist()} lies outside the {h}x{w} (HxW) feature map")
+    bad = (x1 < x0) | (y1 < y0)
+    if bad.any():
+        k = int(bad.nonzero()[0, 0])
+        raise ValueError(f"window {k} {cells[k].tolist()} is inverted: need cx0 <= cx1 and cy0 <= cy1")
+    if rule == "sliding":
+        _check_sliding(cells, levels)
+    return cells, levels
+
+
+# ----------------------------------------------------------------------------------------
+# the plan: which levels are pooled directly, which are derived from a finer one
+
+
+def _plan(levels, rule):
+    """The order in which to compute the levels: a list of (n, source), finest first, where
+    source is None (pool level n directly from the map) or an already computed level m with
+    m % n == 0 (derive level n by a max over (m/n)^2 level-m bins; exact, see module doc).
+    {1, 2, 3, 6} -> [(6, None), (3, 6), (2, 6), (1, 2)]. Derivation needs the adaptive rule:
+    for "sliding" every level is pooled directly."""
+    if rule != "adaptive":
+        return [(n, None) for n in levels]
+    steps = []
+    for n in sorted(levels, reverse=True):
+        sources = [m for m, _ in steps if m % n == 0]
+        steps.append((n, min(sources) if sources else None))  # min: fewest bins per group
+    return steps
+
+
+# ----------------------------------------------------------------------------------------
+# public entry point
+
+
+def spatial_pyramid_pool(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_argmax=False, backend="auto"):
+    """SPP of K windows of one feature map (paper §2.3, detection §4.1).
+
+    fmap: float [C, H, W]; cells: int [K, 4] inclusive (cx0, cy0, cx1, cy1) inside the map.
+    Returns [K, C*sum(n^2)] on fmap's device and dtype, release layout
+    (level_offset + c*n*n + by*n + bx); with return_argmax also a LongTensor of the same shape
+    holding the flat index y*W + x of each maximum (smallest index on ties).
+    backend: "auto" (numba on CPU when installed, else torch), "numba" or "torch".
+    Not differentiable (use SpatialPyramidPooling for training).
+    """
+    cells, levels = _check_inputs(fmap, cells, levels, rule)
+    backend = _choose_backend(fmap, backend)
+    fmap = fmap.detach()
+    with torch.no_grad():
+        if backend == "numba":
+            out, arg = _pool_numba(fmap, cells, levels, rule, return_argmax)
+        else:
+            out, arg = _pool_torch(fmap, cells, levels, rule, return_argmax)
+    return (out, arg) if return_argmax else out
+
+
+def _choose_backend(fmap, backend):
+    """The dispatch: numba for CPU tensors when numba imports, the torch sparse table otherwise."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    if backend == "auto":
+        return "numba" if numba is not None and fmap.device.type == "cpu" else "torch"
+    if backend == "numba" and numba is None:
+        raise ValueError("backend 'numba' needs the numba package (pip install numba)")
+    if backend == "numba" and fmap.device.type != "cpu":
+        raise ValueError(f"backend 'numba' runs on CPU tensors only, fmap is on {fmap.device}")
+    return backend
+
+
+# ----------------------------------------------------------------------------------------
+# the slow, obvious oracle
+
+
+def spp_reference(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_argmax=False):
+    """Same contract as spatial_pyramid_pool, computed with Python loops over windows,
+    levels and bins and a torch max on each slice. Slow; for tests and benchmarks."""
+    cells, levels = _check_inputs(fmap, cells, levels, rule)
+    c, h, w = fmap.shape
+    k_all = len(cells)
+    flat_index = torch.arange(h * w, device=fmap.device).view(h, w)  # y*W + x of every cell
+    out = fmap.new_empty((k_all, vector_length(c, levels)))
+    arg = torch.empty(out.shape, dtype=torch.int64, device=fmap.device)
+    for n, part in zip(levels, level_slices(c, levels), strict=True):
+        out_n = out[:, part].view(k_all, c, n, n)  # release layout: c*n*n + by*n + bx
+        arg_n = arg[:, part].view(k_all, c, n, n)
+        for k, (x0, y0, x1, y1) in enumerate(cells.tolist()):
+            rows, cols = bin_edges(y1 - y0 + 1, n, rule), bin_edges(x1 - x0 + 1, n, rule)
+            for by, (r0, r1) in enumerate(rows):
+                for bx, (q0, q1) in enumerate(cols):
+                    ys, xs = slice(y0 + r0, y0 + r1 + 1), slice(x0 + q0, x0 + q1 + 1)
+                    region = fmap[:, ys, xs].reshape(c, -1)  # [C, cells of the bin], row-major
+                    out_n[k, :, by, bx] = region.amax(dim=1)
+                    if return_argmax:  # torch.argmax returns the first maximum (row-major)
+                        arg_n[k, :, by, bx] = flat_index[ys, xs].reshape(-1)[region.argmax(dim=1)]
+    return (out, arg) if return_argmax else out
+
+
+# ----------------------------------------------------------------------------------------
+# output buffers
+
+
+def _empty(shape, dtype, device, huge_from=1 << 24):
+    """torch.empty(shape), except that large CPU buffers are backed by 2 MB pages.
+
+    A 2,000-window SPP output is 100 MB: with 4 KB pages its first write costs 25,000 page
+    faults, which on this kind of VM took longer (~70 ms) than the pooling itself. An anonymous
+    mmap with madvise(MADV_HUGEPAGE) (Linux transparent huge pages) makes that ~50 faults.
+    Falls back to torch.empty where that is not available."""
+    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
+    if torch.device(device).type != "cpu" or nbytes < huge_from or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return torch.empty(shape, dtype=dtype, device=device)
+    try:
+        np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        buf.madvise(mmap.MADV_HUGEPAGE)
+    except (TypeError, OSError, ValueError):  # no numpy dtype (bfloat16), or no THP
+        return torch.empty(shape, dtype=dtype, device=device)
+    return torch.from_numpy(np.frombuffer(buf, dtype=np_dtype).reshape(shape))  # keeps buf alive
+
+
+# ----------------------------------------------------------------------------------------
+# torch backend: 2-D sparse table + gathers (any device)
+
+
+def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
+    """Sparse-table backend; works on any device. Windows are processed in chunks of about
+    chunk_elems finest-level values (32 MB of float32) to bound the intermediates' memory.
+    Returns (out [K, D], argmax [K, D] or None) in release layout."""
+    c, h, w = fmap.shape
+    k_all = len(cells)
+    steps = _plan(levels, rule)
+    out = _empty((k_all, vector_length(c, levels)), fmap.dtype, fmap.device)
+    arg = _empty(out.shape, torch.int64, fmap.device) if want_arg else None
+    if k_all == 0:
+        return out, arg
+    # absolute inclusive bin rows and cols of each direct level: ([K, n], [K, n]) each
+    bins = {n: (_axis_bins(cells[:, 1], cells[:, 3], n, rule), _axis_bins(cells[:, 0], cells[:, 2], n, rule))
+            for n, source in steps if source is None}  # fmt: skip
+    tallest = max(int((r1 - r0).max()) + 1 for (r0, r1), _ in bins.values())
+    widest = max(int((q1 - q0).max()) + 1 for _, (q0, q1) in bins.values())
+    fmap_hwc = fmap.permute(1, 2, 0).contiguous()
+    table = _sparse_table(fmap_hwc, tallest.bit_length(), widest.bit_length(), want_arg)
+    offsets = _level_offsets(c, levels)
+    chunk = max(1, chunk_elems // (c * max(n * n for n in bins)))
+    for s in range(0, k_all, chunk):
+        e = min(s + chunk, k_all)
+        pooled = {}  # n -> (values [k, n*n, C], argmax [k, n*n, C] or None)
+        for n, source in steps:
+            if source is None:
+                (r0, r1), (q0, q1) = bins[n]
+                pooled[n] = _query_bins(table, r0[s:e], r1[s:e], q0[s:e], q1[s:e])
+            else:
+                pooled[n] = _derive_level(*pooled[source], source, n)
+        for n in levels:  # release layout: offset + c*n*n + by*n + bx
+            where = (slice(s, e), slice(offsets[n], offsets[n] + c * n * n))
+            out[where].view(e - s, c, n * n).copy_(pooled[n][0].transpose(1, 2))
+            if want_arg:
+                arg[where].view(e - s, c, n * n).copy_(pooled[n][1].transpose(1, 2))
+    return out, arg
+
+
+def _sparse_table(fmap_hwc, levels_h, levels_w, want_arg):
+    """Range-max tables over 2^i x 2^j blocks of a [H, W, C] map.
+
+    Returns (vals [levels_h*levels_w*H*W, C], args like vals (flat cell index, smallest on
+    ties; int32) or None, (H, W, levels_w)). Row ((i*levels_w + j)*H + y)*W + x holds the max
+    over rows y..y+2^i-1 x cols x..x+2^j-1; rows whose block does not fit are never read.
+    Memory: levels_h * levels_w copies of the map (16 for 6x6 bins on a 43x65 map)."""
+    h, w, c = fmap_hwc.shape
+    vals = fmap_hwc.new_empty((levels_h, levels_w, h, w, c))
+    args = None
+    if want_arg:
+        index_dtype = torch.int32 if h * w < 2**31 else torch.int64
+        args = torch.empty(vals.shape, dtype=index_dtype, device=vals.device)
+    for i in range(levels_h):
+        for j in range(levels_w):
+            if i == 0 and j == 0:
+                vals[0, 0] = fmap_hwc
+                if want_arg:
+                    args[0, 0] = torch.arange(h * w, device=vals.device).view(h, w, 1)
+                continue
+            # 2^i x 2^j block = max of two 2^i x 2^(j-1) blocks side by side (or stacked, j = 0)
+            (pi, pj, dim, step) = (i - 1, j, 0, 1 << (i - 1)) if j == 0 else (i, j - 1, 1, 1 << (j - 1))
+            size = vals.shape[2 + dim] - 2 * step + 1  # positions where the new block fits
+            if size <= 0:
+                continue
+            src, dst = vals[pi, pj], vals[i, j].narrow(dim, 0, size)
+            a_v, b_v = src.narrow(dim, 0, size), src.narrow(dim, step, size)
+            if not want_arg:
+                torch.maximum(a_v, b_v, out=dst)
+                continue
+            a_i, b_i = args[pi, pj].narrow(dim, 0, size), args[pi, pj].narrow(dim, step, size)
+            v, idx = _better(a_v, a_i, b_v, b_i)
+            dst.copy_(v)
+            args[i, j].narrow(dim, 0, size).copy_(idx)
+    flat_args = args.view(-1, c) if want_arg else None
+    return vals.view(-1, c), flat_args, (h, w, levels_w)
+
+
+def _better(best_v, best_i, v, i):
+    """Elementwise max of two candidates with their flat indices; ties -> smaller index."""
+    take = (v > best_v) | ((v == best_v) & (i < best_i))
+    return torch.where(take, v, best_v), torch.where(take, i, best_i)
+
+
+def _floor_log2(x):
+    """floor(log2(x)) for a LongTensor x >= 1, exact (integer bit trick, no float log)."""
+    out = torch.zeros_like(x)
+    for bit in (32, 16, 8, 4, 2, 1):
+        big = x >= (1 << bit)
+        out += big * bit
+        x = torch.where(big, x >> bit, x)
+    return out
+
+
+def _query_bins(table, r0, r1, q0, q1):
+    """Max over the n x n bins (rows r0..r1 [k, n] x cols q0..q1 [k, n], absolute inclusive) of
+    each window, each the max of 4 overlapping 2^i x 2^j table blocks (i = floor(log2 height)).
+    Returns values [k, n*n, C] and argmax (int64) or None."""
+    vals, args, (h, w, levels_w) = table
+    k, n = r0.shape
+    i, j = _floor_log2(r1 - r0 + 1), _floor_log2(q1 - q0 + 1)
+    base = (i[:, :, None] * levels_w + j[:, None, :]) * (h * w)  # [k, n, n] first row of table (i, j)
+    best_v = best_i = None
+    for y in (r0, r1 - (1 << i) + 1):  # top block row / bottom one (may coincide)
+        for x in (q0, q1 - (1 << j) + 1):
+            rows = (base + y[:, :, None] * w + x[:, None, :]).reshape(-1)
+            v = vals.index_select(0, rows).view(k, n * n, -1)
+            if args is None:
+                best_v = v if best_v is None else torch.maximum(best_v, v, out=best_v)
+                continue
+            idx = args.index_select(0, rows).view(k, n * n, -1)
+            best_v, best_i = (v, idx) if best_v is None else _better(best_v, best_i, v, idx)
+    return best_v, (best_i.long() if args is not None else None)
+
+
+def _derive_level(values, argmax, m, n):
+    """Coarse level n from fine level m (m % n == 0, adaptive rule): max over r x r fine bins,
+    r = m/n. values [k, m*m, C] -> [k, n*n, C]; exact (see module doc), ties -> smaller index."""
+    k, _, c = values.shape
+    r = m // n
+    fine_v = values.view(k, n, r, n, r, c)  # fine bin (by*r + a, bx*r + b) -> group (by, bx)
+    fine_i = argmax.view(k, n, r, n, r, c) if argmax is not None else None
+    best_v, best_i = fine_v[:, :, 0, :, 0], (fine_i[:, :, 0, :, 0] if argmax is not None else None)
+    for a in range(r):
+        for b in range(r):
+            if a == b == 0:
+                continue
+            if argmax is None:
+                best_v = torch.maximum(best_v, fine_v[:, :, a, :, b])
+            else:
+                best_v, best_i = _better(best_v, best_i, fine_v[:, :, a, :, b], fine_i[:, :, a, :, b])
+    best_v = best_v.reshape(k, n * n, c)
+    return best_v, (best_i.reshape(k, n * n, c) if argmax is not None else None)
+
+
+# ----------------------------------------------------------------------------------------
+# numba backend: compiled CPU kernel, parallel over windows, channels-last map
+
+
+def _pool_numba(fmap, cells, levels, rule, want_arg):
+    """Numba backend (CPU). Returns (out [K,D], argmax [K,D] or None) in fmap's dtype."""
+    c = fmap.shape[0]
+    k_all = len(cells)
+    steps = _plan(levels, rule)
+    work = fmap if fmap.dtype in (torch.float32, torch.float64) else fmap.float()  # exact
+    fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()
+    # absolute inclusive bin rows / cols of every direct level, side by side: [K, sum(n)]
+    direct = [n for n, source in steps if source is None]
+    rows = [_axis_bins(cells[:, 1], cells[:, 3], n, rule) for n in direct]
+    cols = [_axis_bins(cells[:, 0], cells[:, 2], n, rule) for n in direct]
+    r0, r1 = (torch.cat([r[e] for r in rows], dim=1).numpy() for e in (0, 1))
+    q0, q1 = (torch.cat([q[e] for q in cols], dim=1).numpy() for e in (0, 1))
+    # per step: n, source step (-1: direct), first edge column, first scratch row, output offset
+    order = [n for n, _ in steps]
+    offsets = _level_offsets(c, levels)
+    edge = dict(zip(direct, np.cumsum([0] + direct[:-1]).tolist(), strict=True))
+    first_bin = np.cumsum([0] + [n * n for n in order[:-1]])
+    plan = np.array(
+        [[n, -1 if src is None else order.index(src), edge.get(n, -1), first_bin[i], offsets[n]]
+         for i, (n, src) in enumerate(steps)], dtype=np.int64,
+    )  # fmt: skip
+    out = _empty((k_all, vector_length(c, levels)), work.dtype, "cpu")
+    arg = _empty(out.shape if want_arg else (1, 1), torch.int64, "cpu")
+    if k_all:
+        with _KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
+            _kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg)
+    return out.to(fmap.dtype), (arg if want_arg else None)
+
+
+def _jit(**options):
+    """numba.njit with numba's on-disk cache (next to this file, or NUMBA_CACHE_DIR, or the
+    user cache dir); if none is writable, compile once per process instead of failing."""
+
+    def wrap(fn):
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError as err:  # "cannot cache function ...: no locator available"
+            if not _NO_CACHE_WARNED:
+                _NO_CACHE_WARNED.append(True)
+                text = f"numba cache unavailable ({err}); sppviz compiles its kernels per process"
+                warnings.warn(text, stacklevel=2)
+            return numba.njit(cache=False, **options)(fn)
+
+    return wrap
+
+
+_NO_CACHE_WARNED = []
+_KERNEL_LOCK = threading.Lock()  # the app calls from several threads (Gradio)
+
+
+if numba is not None:  # kernels compile on first call; numba's disk cache makes later runs fast
+
+    @_jit(inline="always")
+    def _rect_max(fmap, y0, y1, x0, x1, acc):
+        """acc[C] = max over cells y0..y1 x x0..x1 of fmap[y, x, :] (SIMD over channels)."""
+        acc[:] = fmap[y0, x0]
+        for y in range(y0, y1 + 1):
+            for x in range(x0, x1 + 1):
+                cell = fmap[y, x]
+                for ch in range(acc.shape[0]):
+                    v = cell[ch]
+                    acc[ch] = v if v > acc[ch] else acc[ch]
+
+    @_jit(inline="always")
+    def _rect_max_arg(fmap, y0, y1, x0, x1, acc, idx):
+        """rect_max plus idx[C] = flat index y*W + x of the first (row-major) maximum."""
+        w = fmap.shape[1]
+        acc[:] = fmap[y0, x0]
+        idx[:] = y0 * w + x0
+        for y in range(y0, y1 + 1):
+            for x in range(x0, x1 + 1):
+                cell, here = fmap[y, x], y * w + x
+                for ch in range(acc.shape[0]):
+                    v = cell[ch]
+                    better = v > acc[ch]  # strict: an equal later cell never wins
+                    acc[ch] = v if better else acc[ch]
+                    idx[ch] = here if better else idx[ch]
+
+    @_jit(inline="always")
+    def _merge(acc, acc_i, src, src_i, want_arg):
+        """acc = max(acc, src) per channel; with want_arg keep the smaller flat index on ties."""
+        for ch in range(acc.shape[0]):
+            v = src[ch]
+            if want_arg:
+                better = v > acc[ch] or (v == acc[ch] and src_i[ch] < acc_i[ch])
+                acc[ch] = v if better else acc[ch]
+                acc_i[ch] = src_i[ch] if better else acc_i[ch]
+            else:
+                acc[ch] = v if v > acc[ch] else acc[ch]
+
+    @_jit(parallel=True, fastmath=False)
+    def _kernel(fmap, r0, r1, q0, q1, plan, out, arg, want_arg):
+        """For each window k (in parallel), follow the plan (rows: n, source step or -1, edge
+        column, first scratch row, output offset): pool the direct levels' bins from the map,
+        derive the others by a max over r x r finer bins, then write every level in release
+        layout out[k, offset + c*n*n + by*n + bx]."""
+        n_ch = fmap.shape[2]
+        n_bins = 0
+        for st in range(plan.shape[0]):
+            n_bins += plan[st, 0] * plan[st, 0]
+        for k in numba.prange(r0.shape[0]):
+            vals = np.empty((n_bins, n_ch), fmap.dtype)  # scratch: every bin of every level
+            idxs = np.empty((n_bins if want_arg else 1, n_ch), np.int64)
+            for st in range(plan.shape[0]):
+                n, src, e, first = plan[st, 0], plan[st, 1], plan[st, 2], plan[st, 3]
+                for by in range(n):
+                    for bx in range(n):
+                        b = first + by * n + bx
+                        if src < 0:  # pool the bin's cells from the map
+                            y0, y1 = r0[k, e + by], r1[k, e + by]
+                            x0, x1 = q0[k, e + bx], q1[k, e + bx]
+                            if want_arg:
+                                _rect_max_arg(fmap, y0, y1, x0, x1, vals[b], idxs[b])
+                            else:
+                                _rect_max(fmap, y0, y1, x0, x1, vals[b])
+                            continue
+                        m, src_first = plan[src, 0], plan[src, 3]  # derive from level m
+                        r = m // n
+                        for i in range(r):
+                            for j in range(r):
+                                f = src_first + (by * r + i) * m + bx * r + j
+                                if i == 0 and j == 0:
+                                    vals[b] = vals[f]
+                                    if want_arg:
+                                        idxs[b] = idxs[f]
+                                elif want_arg:
+                                    _merge(vals[b], idxs[b], vals[f], idxs[f], True)
+                                else:
+                                    _merge(vals[b], idxs[0], vals[f], idxs[0], False)
+            for st in range(plan.shape[0]):  # release layout, channel-major; contiguous writes
+                n, first, offset = plan[st, 0], plan[st, 3], plan[st, 4]
+                for ch in range(n_ch):
+                    for b in range(n * n):
+                        out[k, offset + ch * n * n + b] = vals[first + b, ch]
+                if want_arg:
+                    for ch in range(n_ch):
+                        for b in range(n * n):
+                            arg[k, offset + ch * n * n + b] = idxs[first + b, ch]
+
+
+# ----------------------------------------------------------------------------------------
+# the layer used in training
+
+
+class SpatialPyramidPooling(nn.Module):
+    """SPP layer for whole maps (paper §2.3, multi-size training): [B, C, H, W] ->
+    [B, C*sum(n^2)] for any H, W >= 1.
+
+    Adaptive bins (paper Appendix A) via F.adaptive_max_pool2d per level, flattened
+    channel-major (c*n*n + by*n + bx) and concatenated in level order (release layout).
+    Differentiable; equals spatial_pyramid_pool with the whole-map window.
+    """
+
+    def __init__(self, levels=DETECTION_LEVELS):
+        super().__init__()
+        self.levels = check_levels(levels)
+
+    def output_length(self, channels):
+        return vector_length(channels, self.levels)
+
+    def forward(self, x):
+        if x.dim() != 4:
+            raise ValueError(f"SpatialPyramidPooling expects [B, C, H, W], got shape {tuple(x.shape)}")
+        return torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in self.levels], dim=1)
+
+    def extra_repr(self):
+        return f"levels={self.levels}"

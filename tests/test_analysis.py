@@ -1,0 +1,115 @@
+"""The analysis object: caches, window picking and the per-window detail the app shows."""
+
+import numpy as np
+import pytest
+import torch
+
+from sppviz import analysis, geometry, spp, synthetic
+from sppviz.detector import Detector, SPPNet
+
+
+@pytest.fixture(scope="module")
+def detector(tiny_model_path):
+    return Detector(SPPNet.load(tiny_model_path), "cpu")
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return synthetic.make_scene(synthetic.EXAMPLE_SEED_BASE + 3)
+
+
+@pytest.fixture(scope="module")
+def an(detector, scene):
+    return analysis.analyze(scene.image, detector, (480, 688), source="user", count=100,
+                            user_boxes=np.concatenate([scene.boxes, [[0, 0, scene.image.shape[1] - 1,
+                                                                      scene.image.shape[0] - 1]]]))
+
+
+def test_lru_cache_is_bounded_by_entries_and_bytes():
+    c = analysis.LRUCache(3, max_bytes=100, sizeof=lambda v: v)
+    for k, size in enumerate([10, 20, 30]):
+        c.put(k, size)
+    assert c.get(0) == 10  # 0 becomes most recent
+    c.put(3, 50)  # 10 + 20 + 30 + 50 > 100 → evict LRU (1), then count ok
+    assert c.get(1) is None and c.get(0) == 10 and len(c) == 3 and c.nbytes == 90
+    c.put(4, 100)
+    assert len(c) == 1 and c.get(4) == 100
+
+
+def test_features_are_computed_once_per_image_model_and_scale(detector, scene):
+    analysis.FEATURES.clear()
+    a = analysis.get_features(detector, scene.image, 480)
+    b = analysis.get_features(detector, scene.image, 480)
+    assert a is b
+    other = scene.image.copy()
+    other[0, 0] ^= 1
+    assert analysis.get_features(detector, other, 480) is not a
+
+
+def test_pick_window_returns_the_smallest_window_under_the_point(an, scene):
+    x1, y1, x2, y2 = scene.boxes[0]
+    k = an.pick_window((x1 + x2) / 2, (y1 + y2) / 2)
+    assert k is not None
+    w = an.windows
+    inside = (w[:, 0] <= (x1 + x2) / 2) & ((x1 + x2) / 2 <= w[:, 2]) & (w[:, 1] <= (y1 + y2) / 2) & \
+             ((y1 + y2) / 2 <= w[:, 3])
+    areas = (w[:, 2] - w[:, 0] + 1) * (w[:, 3] - w[:, 1] + 1)
+    assert areas[k] == areas[inside].min()
+    assert an.pick_window(-50, -50) is None
+
+
+@pytest.mark.parametrize("levels", [(1, 2, 3, 6), (1, 2, 4), (6, 3, 2, 1)])
+@pytest.mark.parametrize("projection", geometry.PROJECTION_RULES)
+def test_window_detail_matches_geometry_and_spp(an, levels, projection):
+    k = len(an.windows) - 1  # the whole image: the largest window
+    d = analysis.window_detail(an, k, levels, channel=3, projection=projection)
+    f = an.feats[d.scale_index]
+    H, W = f.fmap.shape[1:]
+    sbox = [v * f.factor for v in an.windows[k].tolist()]
+    for rule in geometry.PROJECTION_RULES:
+        assert d.cells[rule] == geometry.project_window(sbox, an.geometry, rule, map_hw=(H, W))
+    ref = spp.spp_reference(f.fmap, torch.tensor([d.chosen]), levels)[0].numpy()
+    assert np.array_equal(d.vector, ref)
+    C = f.fmap.shape[0]
+    for lv, sl in zip(d.levels, d.level_slices, strict=True):
+        assert lv.values.shape == (lv.n, lv.n)
+        assert np.array_equal(lv.values, ref[sl].reshape(C, lv.n, lv.n)[3])
+        cx, cy = lv.argmax_cells[..., 0], lv.argmax_cells[..., 1]
+        assert np.array_equal(f.fmap[3].numpy()[cy, cx], lv.values)  # the max came from that cell
+        x0, y0, x1, y1 = d.chosen
+        assert (cx >= x0).all() and (cx <= x1).all() and (cy >= y0).all() and (cy <= y1).all()
+
+
+def test_window_detail_reports_sliding_bins_that_are_not_n(an):
+    d = analysis.window_detail(an, len(an.windows) - 1, (1, 2, 3, 6), bin_rule="sliding")
+    a_w = d.chosen[2] - d.chosen[0] + 1
+    for lv in d.levels:
+        n_sliding = len(spp.bin_edges(a_w, lv.n, "sliding")) if a_w >= lv.n else None
+        assert (lv.sliding_bins is None) == (n_sliding is None)
+        if n_sliding is not None:
+            assert lv.sliding_bins[0] == n_sliding
+            assert bool(lv.note) == (lv.sliding_bins != (lv.n, lv.n))
+    if any(lv.note for lv in d.levels):
+        assert d.error and d.bin_rule == "adaptive"
+
+
+def test_detections_reuse_cached_scores(an):
+    res = an.result()
+    before, after = an.detections(0.0)
+    assert an.result() is res
+    assert len(after) <= len(before)
+    _, none = an.detections(1.01)
+    assert len(none) == 0
+
+
+def test_bad_requests_raise_clear_errors(an, detector, scene):
+    with pytest.raises(ValueError, match="does not exist"):
+        analysis.window_detail(an, 10_000)
+    with pytest.raises(ValueError, match="channel"):
+        analysis.window_detail(an, 0, channel=9999)
+    with pytest.raises(ValueError, match="levels must not repeat"):
+        analysis.window_detail(an, 0, (1, 1))
+    with pytest.raises(ValueError, match="draw at least one box"):
+        analysis.analyze(scene.image, detector, (688,), source="user", user_boxes=[])
+    with pytest.raises(ValueError, match="unknown proposal source"):
+        analysis.analyze(scene.image, detector, (688,), source="edge-boxes")
