@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import proposals, pyramid, synthetic
-from .detector import Detector, Detections, box_iou, postprocess
+from .detector import Detections, Detector, box_iou, postprocess
 
 
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:

@@ -35,6 +35,8 @@ def test_sample_windows_follows_the_paper_fine_tuning_rules():
     xy = torch.as_tensor(rng.uniform(0, 400, (3000, 2)), dtype=torch.float32)
     wh = torch.as_tensor(rng.uniform(10, 200, (3000, 2)), dtype=torch.float32)
     windows = torch.cat([xy, xy + wh], 1)
+    near = gt.repeat(20, 1) + torch.as_tensor(rng.uniform(-8, 8, (40, 4)), dtype=torch.float32)
+    windows = torch.cat([windows, near])  # plenty of positives (IoU ≥ 0.5)
     win, labels, targets = train.sample_windows(windows, gt, torch.tensor([2, 5]), 64, 0.25, rng, bg=7)
     assert len(win) == 64
     iou = box_iou(win, gt).max(1).values
