@@ -158,8 +158,9 @@ class Analysis:
         """Scores of every window under these rules (the model's own levels); cached per rules."""
         key = (scale_rule, projection, bin_rule)
         if key not in self._results:
-            self._results[key] = self.detector.windows(self.feats, self.windows, self.image_wh,
-                                                       scale_rule, projection, bin_rule)
+            res = self.detector.windows(self.feats, self.windows, self.image_wh, scale_rule, projection, bin_rule)
+            res.pooled = res.pooled[:0]  # ~100 MB for 2,000 windows; window_detail re-pools one window
+            self._results[key] = res
         return self._results[key]
 
     def detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes=None,
@@ -278,16 +279,19 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
     channel = top[0] if channel is None else int(channel)
     if not 0 <= channel < C:
         raise ValueError(f"channel {channel} does not exist (conv5 has {C} channels)")
-    cell_t = torch.tensor([chosen], dtype=torch.long, device=fmap.device)
+    # pool the window's own cells (a crop of the map): same values, argmax shifted back below
+    cell_t = torch.tensor([[0, 0, cx1 - cx0, cy1 - cy0]], dtype=torch.long, device=fmap.device)
     error = ""
     rule_used = bin_rule
     try:
-        vec, arg = spp.spatial_pyramid_pool(fmap, cell_t, levels, bin_rule, return_argmax=True)
+        vec, arg = spp.spatial_pyramid_pool(region, cell_t, levels, bin_rule, return_argmax=True)
     except ValueError as e:  # the sliding rule gives != n bins: say so, show adaptive values
         error = str(e)
         rule_used = "adaptive"
-        vec, arg = spp.spatial_pyramid_pool(fmap, cell_t, levels, "adaptive", return_argmax=True)
+        vec, arg = spp.spatial_pyramid_pool(region, cell_t, levels, "adaptive", return_argmax=True)
     vec, arg = vec[0].cpu().numpy(), arg[0].cpu().numpy()
+    rw = cx1 - cx0 + 1
+    arg = (arg // rw + cy0) * W + (arg % rw + cx0)  # flat index into the whole map
     slices = spp.level_slices(C, levels)
     a_w, a_h = cx1 - cx0 + 1, cy1 - cy0 + 1
     details = []

@@ -1,0 +1,385 @@
+# ruff: noqa: E501  (a string table: one entry per line reads better than wrapped text)
+"""Every user-visible string of the app, in English and 简体中文 (one dict per language).
+
+Static text (labels, info, Markdown written when the page is built) goes through Gradio's
+``gr.I18n`` and is translated in the browser from its locale. Text that a handler writes at
+run time (status lines, tables, error messages) is formatted on the server with :func:`t` in
+the language of the request's ``Accept-Language`` header (:func:`lang_of`), so both halves of
+the page speak the same language. The two dicts must have the same keys (tests check it).
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # ---- page ----
+    "title": "# sppviz — SPP-net, step by step",
+    "intro": ("Spatial pyramid pooling for object detection (He et al., 2014): the image goes through the "
+              "convolutional layers **once per scale**, and every window is then pooled from the conv5 map into "
+              "a fixed-length vector. Pick an example or upload an image, press **Analyze**, then walk through "
+              "the tabs from left to right."),
+    "status_idle": "Pick an example or upload an image, then press **Analyze**.",
+    # ---- inputs ----
+    "in_image": "Image",
+    "in_examples": "Example scenes (click one, then Analyze)",
+    "in_backbone": "Backbone (conv1–conv5)",
+    "bb_zf5": "ZF-5 · bundled detector (synthetic shapes)",
+    "bb_note_missing": ("AlexNet and VGG16 are not offered: they need an ImageNet-trained SPP-net detector head, "
+                        "which is not bundled yet (and no ImageNet weights were found on this machine)."),
+    "bb_note_found": ("ImageNet weights for AlexNet / VGG16 were found, but they are not offered yet: a detector "
+                      "head trained on top of them does not exist yet."),
+    "in_scales": "Scales s (shorter side, px)",
+    "in_scales_info": "Paper S = {480, 576, 688, 864, 1200}; the release uses 874 instead of 864. One scale is fastest.",
+    "in_custom_scales": "More scales",
+    "in_custom_scales_ph": "e.g. 600, 1000",
+    "in_levels": "Pyramid levels n (n×n bins)",
+    "in_levels_info": "{1,2,3,6}: detection (paper §4); {6,3,2,1}: classification; {1,2,4}: a small pyramid.",
+    "lv_custom": "custom",
+    "in_custom_levels": "Custom levels",
+    "in_custom_levels_ph": "e.g. 1, 2, 4, 8",
+    "in_bin_rule": "Bin rule",
+    "in_bin_rule_info": "adaptive: always n bins (paper App. A, release) · sliding: ⌈a/n⌉ window, ⌊a/n⌋ stride (paper §2.3)",
+    "in_proj_rule": "Projection rule (window → cells)",
+    "in_proj_rule_info": "paper: App. A · original: the authors' release · fast-rcnn: roi_pool rounding",
+    "in_scale_rule": "Scale-selection rule",
+    "in_scale_rule_info": "paper: area closest to 224² · original: the release's 208-px side",
+    "in_source": "Proposal windows",
+    "src_ss_fast": "selective search (fast)",
+    "src_ss_quality": "selective search (quality)",
+    "src_grid": "regular grid",
+    "src_user": "only boxes I draw",
+    "in_count": "Number of windows",
+    "btn_analyze": "Analyze",
+    "levels_note": ("Detections always use the model's own levels (1, 2, 3, 6). The levels chosen here drive the "
+                    "pooling panels. Rules and levels apply at once; a new image, scales or windows need **Analyze**."),
+    "btn_export": "Export every panel as PNG (.zip)",
+    "export_file": "Panels for slides",
+    # ---- tabs ----
+    "tab_pyramid": "1 · Image pyramid",
+    "tab_features": "2 · Feature maps",
+    "tab_projection": "3 · Window → cells",
+    "tab_spp": "4 · Pyramid pooling",
+    "tab_detections": "5 · Detections",
+    # ---- narratives (Markdown + LaTeX) ----
+    "nar_pyramid": (
+        "**Step 1 · Image pyramid.** The whole image is resized so that its shorter side equals each scale "
+        "$s \\in S$, and conv1–conv5 run **once per scale** on the whole image (paper §4.1). The conv5 map is "
+        "about $1/16$ of the image on each side: the layers' strides multiply to $S = 16$. The images below are "
+        "drawn to scale."),
+    "nar_features": (
+        "**Step 2 · conv5 feature maps.** Each of the $C$ channels is an $h \\times w$ map of cells. Cell $i$ "
+        "sees a receptive field centred at pixel $o + S\\,i$ of the scaled image; the overlay paints every cell "
+        "there. The tiles are the channels that respond most inside the selected window."),
+    "nar_projection": (
+        "**Step 3 · From a window to conv5 cells.** SPP-net never crops the image. Each window picks **one** "
+        "scale — the paper takes the $s$ whose scaled window area is closest to $224^2$: "
+        "$\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ with $f_s = s/\\min(W, H)$ — and is projected onto that scale's "
+        "conv5 map. Paper App. A keeps the cells whose centres lie strictly inside the window: "
+        "$x_0' = \\lfloor (x_0 - o)/S \\rfloor + 1$, $x_1' = \\lceil (x_1 - o)/S \\rceil - 1$."),
+    "nar_pick": ("**Click a window** on the image (the smallest window under the click is chosen), type its "
+                 "number, or switch on *Draw a box* and click two opposite corners."),
+    "nar_rules": (
+        "The three rules side by side (0-based, inclusive cells at the chosen scale). *original* is the authors' "
+        "release: centres inside the window widened by 1.5 px. *fast-rcnn* is `roi_pool`: "
+        "$\\mathrm{round}(x/S)$ with no offset. The rule in use is marked ✓."),
+    "nar_rf": ("Receptive-field centres of the projected cells, back on the image (filled: inside the window). "
+               "Dashed squares: the receptive fields of the corner cells."),
+    "nar_spp": (
+        "**Step 4 · Spatial pyramid pooling.** The window's $a_w \\times a_h$ cells are cut into $n \\times n$ "
+        "bins for every level $n$; each bin keeps the **maximum** of each channel. Adaptive bins (paper App. A, "
+        "release): bin $i$ covers cells $\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$, "
+        "always $n$ bins. The sliding rule (paper §2.3) uses window $\\lceil a/n \\rceil$, stride "
+        "$\\lfloor a/n \\rfloor$ and does not always give $n$ bins. **Click a bin** to see where its maximum "
+        "comes from."),
+    "nar_vector": (
+        "All levels together give a vector of fixed length $C \\cdot \\sum n^2$ whatever the window size — "
+        "$256 \\times 50 = 12\\,800$ for levels $\\{1, 2, 3, 6\\}$. Layout (release): level by level, then "
+        "channel, then bins row by row. This vector goes to fc6."),
+    "nar_det": (
+        "**Step 5 · Detections.** fc6–fc8 score every window's vector once. The threshold, the NMS IoU and the "
+        "class filter re-use those cached scores, so they update at once. Per-class NMS at IoU 0.3 as in "
+        "paper §4. Click a row to inspect its window."),
+    # ---- component labels ----
+    "pyr_img": "Image pyramid (drawn to scale)",
+    "pyr_table": "Scales",
+    "fm_scale": "Scale",
+    "fm_channel": "Channel",
+    "fm_view": "Show",
+    "view_channel": "one channel",
+    "view_mean": "mean over channels",
+    "view_max": "max over channels",
+    "fm_map": "conv5 map (cells)",
+    "fm_overlay": "conv5 on the image",
+    "fm_top": "Strongest channels inside the selected window",
+    "win_img": "Windows — click one",
+    "win_k": "Window #",
+    "win_draw": "Draw a box (two clicks)",
+    "win_clear": "Remove drawn boxes",
+    "scale_chart": "Scale chosen for this window: scaled area at each s",
+    "proj_grid": "Projected cells on conv5 (channel mean)",
+    "rf_img": "Receptive-field centres of the cells",
+    "rules_title": "#### Projection rules",
+    "spp_level": "Level n",
+    "spp_channel": "Channel",
+    "spp_map": "Bins on the projected window (one channel)",
+    "spp_alt": "The same level under the sliding rule",
+    "spp_values": "Per-bin maxima (click a bin)",
+    "spp_argmax": "Where each maximum comes from (receptive-field centres)",
+    "spp_vector": "The fixed-length vector (all channels, all levels)",
+    "spp_bins_title": "#### Bins of every level under both rules",
+    "det_thresh": "Score threshold",
+    "det_iou": "NMS IoU",
+    "det_classes": "Classes",
+    "det_after": "After NMS",
+    "det_before": "Before NMS",
+    "det_table": "Detections after NMS",
+    # ---- run-time text (formatted on the server) ----
+    "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass "
+                    "{total:.2f} s (proposals {prop:.2f} s, conv5 {conv:.2f} s, scoring {score:.2f} s)"),
+    "status_notice": "⚠️ {text}",
+    "status_user_default": "No boxes drawn yet: the whole image is the only window. Draw boxes in step 3.",
+    "pyr_h_scale": "s",
+    "pyr_h_image": "image w×h (px)",
+    "pyr_h_factor": "factor s/min",
+    "pyr_h_conv5": "conv5 w×h (cells)",
+    "pyr_h_cells": "cells",
+    "pyr_h_time": "conv1–5 (ms)",
+    "fm_info": ("conv5 at s={scale}: **{c} channels × {w}×{h} cells** · stride $S$ = {stride} px · offset $o$ = "
+                "{offset:g} px · receptive field {rf} px"),
+    "fm_top_info": "Strongest channels of window #{k} at s={scale}: each tile shows the window's cells and {m} cells around them, with the maximum inside the window.",
+    "win_info": ("**Window #{k}** ({x1:g}, {y1:g}) – ({x2:g}, {y2:g}), {w:g}×{h:g} px → scale **s = {s}** "
+                 "(×{f:.3f}, {sw:.0f}×{sh:.0f} px scaled) → conv5 cells **x {cx0}..{cx1}, y {cy0}..{cy1}** "
+                 "({rule} rule, {aw}×{ah} cells)."),
+    "win_user_tag": "drawn box",
+    "draw_first": "Corner 1 at ({x}, {y}). Click the opposite corner.",
+    "draw_added": "Box #{k} added as an extra window ({x1}, {y1}) – ({x2}, {y2}).",
+    "rules_h_rule": "rule",
+    "rules_h_formula": "left / right cell",
+    "rules_h_x": "x cells",
+    "rules_h_y": "y cells",
+    "rules_h_count": "cells",
+    "rules_used": "✓ in use",
+    "rules_window": "window (continuous)",
+    "rules_caption": "Window #{k} at s={s}: conv5 map {w}×{h} cells, stride {stride}, offset {offset:g}.",
+    "spp_warn_error": "⚠️ **The sliding rule fails for this window:** {error}. The panels show adaptive bins instead.",
+    "spp_warn_note": "⚠️ **Level {n}:** {note}.",
+    "spp_ok": "Level {n}: {nx}×{ny} bins over {aw}×{ah} cells ({rule} rule). Vector length {d:,} = {c} × {bins}.",
+    "bins_h_level": "n",
+    "bins_h_rule": "rule",
+    "bins_h_x": "x bins (cells)",
+    "bins_h_y": "y bins (cells)",
+    "bins_h_count": "bins",
+    "bins_undefined": "undefined (fewer than n cells)",
+    "bin_picked": "Bin ({by}, {bx}) of level {n}: max {v:.3g} at cell ({cx}, {cy}), receptive-field centre ({px:.0f}, {py:.0f}) px.",
+    "det_info": ("**{after}** detections after NMS, **{before}** before (score ≥ {thr:.2f}, IoU {iou:.2f}). "
+                 "Scores are cached: no conv5 is recomputed."),
+    "det_capped": "The panels draw the top {n} by score.",
+    "det_h_label": "label",
+    "det_h_score": "score",
+    "det_h_window": "window",
+    "det_h_x1": "x1",
+    "det_h_y1": "y1",
+    "det_h_x2": "x2",
+    "det_h_y2": "y2",
+    "in_settings": "Image and settings",
+    # ---- errors ----
+    "err_prefix": "{msg}",
+    "err_no_image": "Upload an image or pick an example first.",
+    "err_no_analysis": "Press Analyze first (or again: this session's analysis has expired).",
+    "err_model": "The detector could not be loaded: {msg}",
+    "err_click_outside": "No window contains the point ({x}, {y}). Click inside a window, or switch on Draw a box.",
+    "err_levels_custom": "Type the custom levels, e.g. 1, 2, 4.",
+    "err_scales_text": "Scales must be whole numbers separated by commas, got {text!r}.",
+    "err_levels_text": "Levels must be whole numbers separated by commas, got {text!r}.",
+    "err_box_small": "The drawn box has no area: click two different corners.",
+    "err_setting": "Unknown {what} {value!r}; choose one of {choices}.",
+    "err_window_index": "Window {k} does not exist: this image has {n} windows (0..{last}).",
+}
+
+ZH: dict[str, str] = {
+    # ---- page ----
+    "title": "# sppviz — 一步一步看懂 SPP-net",
+    "intro": ("用于目标检测的空间金字塔池化（He 等，2014）：每个尺度的整张图只过**一次**卷积层，之后每个窗口都直接从 "
+              "conv5 特征图上池化成固定长度的向量。选一个示例或上传图片，点 **分析**，然后从左到右依次查看各个标签页。"),
+    "status_idle": "请选择一个示例或上传图片，然后点 **分析**。",
+    # ---- inputs ----
+    "in_image": "图片",
+    "in_examples": "示例场景（点一个，再点“分析”）",
+    "in_backbone": "主干网络（conv1–conv5）",
+    "bb_zf5": "ZF-5 · 内置检测器（合成图形）",
+    "bb_note_missing": "暂不提供 AlexNet 和 VGG16：它们需要在 ImageNet 上训练的 SPP-net 检测头，目前还没有内置（本机也没有找到 ImageNet 权重）。",
+    "bb_note_found": "已找到 AlexNet / VGG16 的 ImageNet 权重，但暂不提供：基于它们训练的检测头还不存在。",
+    "in_scales": "尺度 s（短边像素数）",
+    "in_scales_info": "论文 S = {480, 576, 688, 864, 1200}；官方代码用 874 代替 864。单尺度最快。",
+    "in_custom_scales": "更多尺度",
+    "in_custom_scales_ph": "例如 600, 1000",
+    "in_levels": "金字塔层级 n（n×n 个格子）",
+    "in_levels_info": "{1,2,3,6}：检测（论文 §4）；{6,3,2,1}：分类；{1,2,4}：小金字塔。",
+    "lv_custom": "自定义",
+    "in_custom_levels": "自定义层级",
+    "in_custom_levels_ph": "例如 1, 2, 4, 8",
+    "in_bin_rule": "分格规则",
+    "in_bin_rule_info": "adaptive：总是 n 格（论文附录 A、官方代码）· sliding：窗口 ⌈a/n⌉、步长 ⌊a/n⌋（论文 §2.3）",
+    "in_proj_rule": "投影规则（窗口 → 特征格）",
+    "in_proj_rule_info": "paper：论文附录 A · original：作者发布的代码 · fast-rcnn：roi_pool 的取整方式",
+    "in_scale_rule": "尺度选择规则",
+    "in_scale_rule_info": "paper：缩放后面积最接近 224² · original：官方代码的 208 像素边长",
+    "in_source": "候选窗口",
+    "src_ss_fast": "选择性搜索（快速）",
+    "src_ss_quality": "选择性搜索（高质量）",
+    "src_grid": "规则网格",
+    "src_user": "只用我画的框",
+    "in_count": "窗口数量",
+    "btn_analyze": "分析",
+    "levels_note": ("检测结果始终使用模型自己的层级（1, 2, 3, 6），这里选的层级只用于池化面板的演示。规则和层级会立即生效；"
+                    "换图片、尺度或窗口需要重新点 **分析**。"),
+    "btn_export": "把所有面板导出为 PNG（.zip）",
+    "export_file": "用于幻灯片的面板",
+    # ---- tabs ----
+    "tab_pyramid": "1 · 图像金字塔",
+    "tab_features": "2 · 特征图",
+    "tab_projection": "3 · 窗口 → 特征格",
+    "tab_spp": "4 · 金字塔池化",
+    "tab_detections": "5 · 检测结果",
+    # ---- narratives ----
+    "nar_pyramid": (
+        "**第 1 步 · 图像金字塔。** 把整张图缩放到短边等于每个尺度 $s \\in S$，然后对每个尺度的整张图**只跑一次** "
+        "conv1–conv5（论文 §4.1）。各层步长相乘得 $S = 16$，所以 conv5 特征图每条边约为原图的 $1/16$。下面的图按真实比例绘制。"),
+    "nar_features": (
+        "**第 2 步 · conv5 特征图。** $C$ 个通道各是一张 $h \\times w$ 的特征格图。第 $i$ 个格子的感受野中心位于缩放后图像的 "
+        "$o + S\\,i$ 像素处；叠加图把每个格子画在它的感受野中心。小图是所选窗口内响应最强的几个通道。"),
+    "nar_projection": (
+        "**第 3 步 · 从窗口到 conv5 特征格。** SPP-net 从不裁剪图像。每个窗口只选**一个**尺度——论文选缩放后窗口面积最接近 "
+        "$224^2$ 的 $s$：$\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，其中 $f_s = s/\\min(W, H)$——再投影到该尺度的 conv5 "
+        "特征图上。论文附录 A 保留感受野中心严格位于窗口内的格子：$x_0' = \\lfloor (x_0 - o)/S \\rfloor + 1$，"
+        "$x_1' = \\lceil (x_1 - o)/S \\rceil - 1$。"),
+    "nar_pick": "**点击图上的窗口**（选中点击处最小的窗口），或输入窗口编号，或打开“画框”后点击两个对角。",
+    "nar_rules": (
+        "三种规则并排对比（所选尺度下从 0 开始、首尾都包含的格子编号）。*original* 是作者发布的代码：中心落在向外扩 1.5 "
+        "像素的窗口内。*fast-rcnn* 即 `roi_pool`：$\\mathrm{round}(x/S)$，不减偏移。当前使用的规则标有 ✓。"),
+    "nar_rf": "投影得到的各格子的感受野中心，画回原图上（实心：在窗口内）。虚线方框：四个角上格子的感受野。",
+    "nar_spp": (
+        "**第 4 步 · 空间金字塔池化。** 把窗口的 $a_w \\times a_h$ 个格子在每个层级 $n$ 上切成 $n \\times n$ 个格子（bin），"
+        "每个 bin 对每个通道取**最大值**。自适应分格（论文附录 A、官方代码）：第 $i$ 个 bin 覆盖第 "
+        "$\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$ 个格子，总是 $n$ 个。滑动分格（论文 §2.3）"
+        "用窗口 $\\lceil a/n \\rceil$、步长 $\\lfloor a/n \\rfloor$，并不总能得到 $n$ 个。**点击一个 bin**，看它的最大值来自哪里。"),
+    "nar_vector": (
+        "所有层级拼起来，无论窗口多大，都得到长度固定为 $C \\cdot \\sum n^2$ 的向量——层级 $\\{1, 2, 3, 6\\}$ 时为 "
+        "$256 \\times 50 = 12\\,800$。排列方式（官方代码）：先按层级，再按通道，最后按 bin 逐行。这个向量送入 fc6。"),
+    "nar_det": (
+        "**第 5 步 · 检测结果。** fc6–fc8 对每个窗口的向量只打一次分。下面的阈值、NMS IoU 和类别筛选都复用这些缓存的分数，"
+        "所以会立即更新。按类别做 NMS，IoU 取 0.3（论文 §4）。点击表格中的一行可查看对应窗口。"),
+    # ---- component labels ----
+    "pyr_img": "图像金字塔（按真实比例）",
+    "pyr_table": "各尺度",
+    "fm_scale": "尺度",
+    "fm_channel": "通道",
+    "fm_view": "显示",
+    "view_channel": "单个通道",
+    "view_mean": "各通道平均",
+    "view_max": "各通道最大",
+    "fm_map": "conv5 特征图（格子）",
+    "fm_overlay": "conv5 叠加在图像上",
+    "fm_top": "所选窗口内响应最强的通道",
+    "win_img": "窗口——点击选择",
+    "win_k": "窗口编号",
+    "win_draw": "画框（点两下）",
+    "win_clear": "删除画的框",
+    "scale_chart": "为该窗口选的尺度：各尺度下缩放后的面积",
+    "proj_grid": "conv5 上投影得到的格子（通道平均）",
+    "rf_img": "这些格子的感受野中心",
+    "rules_title": "#### 投影规则",
+    "spp_level": "层级 n",
+    "spp_channel": "通道",
+    "spp_map": "投影窗口上的分格（单个通道）",
+    "spp_alt": "同一层级在滑动分格规则下",
+    "spp_values": "每个 bin 的最大值（点击一个 bin）",
+    "spp_argmax": "每个最大值来自哪里（感受野中心）",
+    "spp_vector": "固定长度的向量（所有通道、所有层级）",
+    "spp_bins_title": "#### 两种规则下各层级的分格",
+    "det_thresh": "分数阈值",
+    "det_iou": "NMS IoU",
+    "det_classes": "类别",
+    "det_after": "NMS 之后",
+    "det_before": "NMS 之前",
+    "det_table": "NMS 之后的检测结果",
+    # ---- run-time text ----
+    "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} 秒"
+                    "（候选窗口 {prop:.2f} 秒，conv5 {conv:.2f} 秒，打分 {score:.2f} 秒）"),
+    "status_notice": "⚠️ {text}",
+    "status_user_default": "还没有画框：整张图是唯一的窗口。请在第 3 步中画框。",
+    "pyr_h_scale": "s",
+    "pyr_h_image": "图像 宽×高（像素）",
+    "pyr_h_factor": "缩放 s/短边",
+    "pyr_h_conv5": "conv5 宽×高（格）",
+    "pyr_h_cells": "格子数",
+    "pyr_h_time": "conv1–5（毫秒）",
+    "fm_info": ("s={scale} 时的 conv5：**{c} 个通道 × {w}×{h} 个格子** · 步长 $S$ = {stride} 像素 · 偏移 $o$ = "
+                "{offset:g} 像素 · 感受野 {rf} 像素"),
+    "fm_top_info": "窗口 #{k} 在 s={scale} 时响应最强的通道：每张小图显示窗口内的格子及其周围 {m} 格，下方是窗口内的最大值。",
+    "win_info": ("**窗口 #{k}** ({x1:g}, {y1:g}) – ({x2:g}, {y2:g})，{w:g}×{h:g} 像素 → 尺度 **s = {s}**"
+                 "（×{f:.3f}，缩放后 {sw:.0f}×{sh:.0f} 像素）→ conv5 格子 **x {cx0}..{cx1}，y {cy0}..{cy1}**"
+                 "（{rule} 规则，{aw}×{ah} 个格子）。"),
+    "win_user_tag": "画的框",
+    "draw_first": "第一个角在 ({x}, {y})。请点击对角。",
+    "draw_added": "已把框 #{k} 加为额外窗口 ({x1}, {y1}) – ({x2}, {y2})。",
+    "rules_h_rule": "规则",
+    "rules_h_formula": "左 / 右格子",
+    "rules_h_x": "x 方向格子",
+    "rules_h_y": "y 方向格子",
+    "rules_h_count": "格子数",
+    "rules_used": "✓ 使用中",
+    "rules_window": "窗口（连续坐标）",
+    "rules_caption": "窗口 #{k}，s={s}：conv5 特征图 {w}×{h} 格，步长 {stride}，偏移 {offset:g}。",
+    "spp_warn_error": "⚠️ **滑动分格规则对这个窗口不适用：** {error}。面板改为显示自适应分格。",
+    "spp_warn_note": "⚠️ **层级 {n}：** {note}。",
+    "spp_ok": "层级 {n}：{aw}×{ah} 个格子上的 {nx}×{ny} 个 bin（{rule} 规则）。向量长度 {d:,} = {c} × {bins}。",
+    "bins_h_level": "n",
+    "bins_h_rule": "规则",
+    "bins_h_x": "x 方向 bin（格子）",
+    "bins_h_y": "y 方向 bin（格子）",
+    "bins_h_count": "bin 数",
+    "bins_undefined": "无定义（格子数少于 n）",
+    "bin_picked": "层级 {n} 的 bin ({by}, {bx})：最大值 {v:.3g}，来自格子 ({cx}, {cy})，感受野中心 ({px:.0f}, {py:.0f}) 像素。",
+    "det_info": ("NMS 之后 **{after}** 个检测，之前 **{before}** 个（分数 ≥ {thr:.2f}，IoU {iou:.2f}）。"
+                 "分数已缓存：不会重新计算 conv5。"),
+    "det_capped": "两幅图只画分数最高的 {n} 个。",
+    "det_h_label": "类别",
+    "det_h_score": "分数",
+    "det_h_window": "窗口",
+    "det_h_x1": "x1",
+    "det_h_y1": "y1",
+    "det_h_x2": "x2",
+    "det_h_y2": "y2",
+    "in_settings": "图片与设置",
+    # ---- errors ----
+    "err_prefix": "输入有误：{msg}",
+    "err_no_image": "请先上传图片或选择一个示例。",
+    "err_no_analysis": "请先点“分析”（如果已经分析过：本会话的结果已过期，请重新分析）。",
+    "err_model": "无法加载检测器：{msg}",
+    "err_click_outside": "没有窗口包含点 ({x}, {y})。请点击某个窗口内部，或打开“画框”。",
+    "err_levels_custom": "请输入自定义层级，例如 1, 2, 4。",
+    "err_scales_text": "尺度必须是用逗号分隔的整数，收到的是 {text!r}。",
+    "err_levels_text": "层级必须是用逗号分隔的整数，收到的是 {text!r}。",
+    "err_box_small": "画的框没有面积：请点击两个不同的角。",
+    "err_setting": "未知的{what} {value!r}；可选：{choices}。",
+    "err_window_index": "窗口 {k} 不存在：这张图共有 {n} 个窗口（0..{last}）。",
+}
+
+STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+LANGS = tuple(STRINGS)
+
+
+def t(key: str, lang: str = "en", **fmt) -> str:
+    """The string ``key`` in ``lang`` (falling back to English), formatted with ``fmt``."""
+    text = STRINGS.get(lang, EN).get(key) or EN[key]
+    return text.format(**fmt) if fmt else text
+
+
+def lang_of(request) -> str:
+    """'zh' when the browser prefers Chinese (Accept-Language), else 'en'. ``request`` may be None."""
+    try:
+        header = (request.headers.get("accept-language") or "") if request is not None else ""
+    except AttributeError:
+        header = ""
+    first = header.split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"

@@ -1,0 +1,86 @@
+"""Browser fixtures: the app served in-process on a free port, Debian's Chromium driven by Playwright.
+
+Never runs `playwright install`: the browser is /usr/bin/chromium (apt). Without it the browser tests
+are skipped, unless SPPVIZ_REQUIRE_BROWSER=1 (CI), where they fail.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not os.access(CHROMIUM, os.X_OK):
+        msg = f"{CHROMIUM} is missing: install Debian's chromium (make browser) to run the browser tests"
+        if os.environ.get("SPPVIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail("playwright is not installed in this environment (requirements-dev.txt)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_model_path):
+    """The app, served in-process with a small trained model (the bundled one is the default)."""
+    from sppviz import ui
+    from sppviz.model import load_default_detector
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
+    load_default_detector.cache_clear()
+    demo = ui.build_app()
+    demo.queue(default_concurrency_limit=2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(**ui.launch_kwargs(server_port=port, prevent_thread_lock=True, quiet=True))
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+        mp.undo()
+        load_default_detector.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page_errors():
+    return []
+
+
+def open_page(browser, url, errors: list, locale="en-US"):
+    """A new page at `url` that records console errors and uncaught page errors into `errors`."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1100}, locale=locale)
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.goto(url)
+    page.wait_for_selector("#analyze-btn", timeout=60_000)
+    return page
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

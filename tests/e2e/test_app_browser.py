@@ -1,0 +1,185 @@
+"""The app in Debian's Chromium: run an example, click a window, change level / channel / bin and the
+threshold, and check what each panel shows against the library. Screenshots of every tab go to
+test-output/screenshots/. Any console error or uncaught page error fails the test."""
+
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from sppviz import analysis, figures, geometry, pyramid, ui
+from sppviz.images import load_image
+from sppviz.model import load_default_detector
+
+from .conftest import open_page
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE_INDEX = 1  # example_2.jpg
+EXAMPLE = ui.EXAMPLES_DIR / "example_2.jpg"
+TIMEOUT = 60_000
+
+
+def status_matches(page, pattern: str):
+    page.wait_for_function(f"() => /{pattern}/.test(document.querySelector('#status').innerText)",
+                           timeout=TIMEOUT)
+
+
+def rules_rows(page) -> dict:
+    rows = page.locator("#rules-table tr[data-rule]")
+    return {rows.nth(i).get_attribute("data-rule"): tuple(int(v) for v in rows.nth(i).get_attribute(
+        "data-cells").split(",")) for i in range(rows.count())}
+
+
+def expected_cells(box, image_wh, scales=(688,)):
+    det = load_default_detector()
+    s = scales[pyramid.select_scale(box, image_wh, scales, rule="paper")]
+    f = pyramid.scale_factor(*image_wh, s)
+    sw, sh = pyramid.scaled_size(*image_wh, s)
+    map_hw = det.net.trunk.feature_size((sh, sw))
+    return {r: geometry.project_window([v * f for v in box], det.geometry, r, map_hw=map_hw)
+            for r in geometry.PROJECTION_RULES}
+
+
+def target_window(img, not_k):
+    """A mid-sized window whose centre's smallest enclosing window is itself (what a click picks)."""
+    wins, _ = analysis.get_windows(img, "selective-search-fast", 2000)
+    w = torch.as_tensor(np.asarray(wins, np.float32))
+    picker = SimpleNamespace(windows=w)
+    side = torch.minimum(w[:, 2] - w[:, 0], w[:, 3] - w[:, 1])
+    for k in torch.argsort(side, descending=True).tolist():
+        x1, y1, x2, y2 = w[k].tolist()
+        if k != not_k and 80 <= side[k] <= 300 and \
+                analysis.Analysis.pick_window(picker, (x1 + x2) / 2, (y1 + y2) / 2) == k:
+            return k, [x1, y1, x2, y2]
+    raise AssertionError("no window to click")
+
+
+def click_figure(page, selector, fx, fy):
+    """Click figure pixel (fx, fy) of the image shown in `selector`, whatever its displayed size."""
+    img = page.locator(f"{selector} img").first
+    k = img.bounding_box()["width"] / img.evaluate("e => e.naturalWidth")
+    img.click(position={"x": (fx + 0.5) * k, "y": (fy + 0.5) * k})  # scrolls that point into view
+
+
+def src(page, selector):
+    return page.locator(f"{selector} img").first.get_attribute("src")
+
+
+def set_slider(page, selector, value):
+    box = page.locator(f"{selector} input[type=number]").first
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def detections_count(page) -> int:
+    return int(re.search(r"(\d+)", page.locator("#det-info").inner_text()).group(1))
+
+
+def table_rows(page) -> int:
+    """Rows of the detections table (the grid is virtualised: its aria-rowcount counts the header too)."""
+    return int(page.locator("#det-table [role=grid]").get_attribute("aria-rowcount")) - 1
+
+
+def test_walkthrough(browser, app_url, screenshots, page_errors):
+    page = open_page(browser, app_url, page_errors)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.click("#analyze-btn")
+    status_matches(page, r"\d+ windows")
+    img, _ = load_image(EXAMPLE)
+    wh = (img.shape[1], img.shape[0])
+
+    # 1 · image pyramid: the table has the one scale (688) and its sizes
+    page.wait_for_selector("#pyr-img img", timeout=TIMEOUT)
+    sw, sh = pyramid.scaled_size(*wh, 688)
+    assert f"{sw}×{sh}" in page.locator("#pyr-table").inner_text()
+    page.screenshot(path=str(screenshots / "1_pyramid.png"), full_page=True)
+
+    # 2 · feature maps
+    page.click("#tab-features-button")
+    page.wait_for_selector("#fm-map img", timeout=TIMEOUT)
+    before = src(page, "#fm-map")
+    page.locator("#tab-features label", has_text="one channel").click()
+    page.wait_for_function(f"() => document.querySelector('#fm-map img').src !== {before!r}", timeout=TIMEOUT)
+    page.screenshot(path=str(screenshots / "2_features.png"), full_page=True)
+
+    # 3 · window → cells: click a known window, the rules table shows geometry's cells
+    page.click("#tab-projection-button")
+    page.wait_for_selector("#rules-table table.rules", timeout=TIMEOUT)
+    first = int(page.locator("#rules-table table.rules").get_attribute("data-window"))
+    k, box = target_window(img, first)
+    _, lay = figures.windows_on_image(img, np.zeros((0, 4)), width=ui.IMAGE_WIDTH, return_layout=True)
+    click_figure(page, "#win-img", *lay.to_px((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+    page.wait_for_selector(f'#rules-table table.rules[data-window="{k}"]', timeout=TIMEOUT)
+    assert rules_rows(page) == expected_cells(box, wh)
+    chosen = page.locator("#rules-table tr.chosen").get_attribute("data-rule")
+    assert chosen == "paper"
+    cx0, cy0, cx1, cy1 = expected_cells(box, wh)["paper"]
+    assert f"x {cx0}..{cx1}, y {cy0}..{cy1}" in page.locator("#win-info").inner_text()
+    page.screenshot(path=str(screenshots / "3_projection.png"), full_page=True)
+
+    # 4 · pooling: level 6, channel 5, then a bin; each redraws its panels
+    page.click("#tab-spp-button")
+    page.wait_for_function("() => /Level \\d/.test(document.querySelector('#spp-info').innerText)",
+                           timeout=TIMEOUT)
+    page.locator("#spp-level label", has_text="n = 6").click()
+    page.wait_for_function("() => /Level 6/.test(document.querySelector('#spp-info').innerText)",
+                           timeout=TIMEOUT)
+    before = src(page, "#spp-map")
+    set_slider(page, "#spp-channel", 5)
+    page.wait_for_function(f"() => document.querySelector('#spp-map img').src !== {before!r}", timeout=TIMEOUT)
+    assert page.locator("#spp-channel input[type=number]").first.input_value() == "5"
+    _, blay = figures.bin_values(np.zeros((6, 6)), 6, cell_px=ui.bin_cell_px((6, 6)), return_layout=True)
+    l, t, r, b = blay.rects["2,3"]
+    click_figure(page, "#spp-values", (l + r) / 2, (t + b) / 2)
+    page.wait_for_function("() => /Bin \\(2, 3\\) of level 6/.test(document.querySelector('#spp-info').innerText)",
+                           timeout=TIMEOUT)
+    page.screenshot(path=str(screenshots / "4_pooling.png"), full_page=True)
+
+    # 5 · detections: a lower threshold gives more detections, in the table too
+    page.click("#tab-detections-button")
+    page.wait_for_selector("#det-after img", timeout=TIMEOUT)
+    n_high = detections_count(page)
+    assert table_rows(page) == n_high
+    set_slider(page, "#det-thresh", 0.05)
+    page.wait_for_function("() => /≥ 0\\.05/.test(document.querySelector('#det-info').innerText)",
+                           timeout=TIMEOUT)
+    n_low = detections_count(page)
+    assert n_low > n_high
+    page.wait_for_function(f"() => document.querySelector('#det-table [role=grid]')"
+                           f".getAttribute('aria-rowcount') == {n_low + 1}", timeout=TIMEOUT)
+    assert table_rows(page) == n_low != n_high
+    page.screenshot(path=str(screenshots / "5_detections.png"), full_page=True)
+
+    assert page_errors == []
+    page.close()
+
+
+def test_chinese_locale(browser, app_url, screenshots, page_errors):
+    page = open_page(browser, app_url, page_errors, locale="zh-CN")
+    assert page.locator("#tab-pyramid-button").inner_text().endswith("图像金字塔")
+    assert "分析" in page.locator("#analyze-btn").inner_text()
+    assert "选择性搜索（快速）" in page.locator("#source").inner_text()  # translated choices too
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.click("#analyze-btn")
+    status_matches(page, "个窗口")
+    page.screenshot(path=str(screenshots / "zh_pyramid.png"), full_page=True)
+    assert page_errors == []
+    page.close()
+
+
+def test_errors_reach_the_user_as_messages(browser, app_url, page_errors):
+    page = open_page(browser, app_url, page_errors)
+    page.click("#analyze-btn")  # no image yet
+    page.wait_for_selector("text=Upload an image or pick an example first", timeout=TIMEOUT)
+    page.locator("#analyze-btn").scroll_into_view_if_needed()
+    page.locator("#tab-projection-button").click()
+    page.locator("#win-k input").fill("3")
+    page.locator("#win-k input").press("Enter")  # no analysis yet
+    page.wait_for_selector("text=Press Analyze first", timeout=TIMEOUT)
+    assert page_errors == []  # a gr.Error is a message, not a console error
+    page.close()

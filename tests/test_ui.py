@@ -1,0 +1,324 @@
+"""The app's handlers called directly (no browser): they take named input values and return named
+outputs, so every panel, table and error can be checked here."""
+
+import re
+import zipfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from sppviz import analysis, geometry, pyramid, ui
+from sppviz.images import load_image
+from sppviz.model import load_default_detector
+from sppviz.ui_i18n import EN, ZH, lang_of, t
+
+EXAMPLE = str(ui.EXAMPLES_DIR / "example_2.jpg")
+CELLS = re.compile(r'data-rule="([^"]+)" data-cells="(\d+),(\d+),(\d+),(\d+)"')
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_path):
+    """The app loads the bundled model by default; tests point SPPVIZ_MODEL at a tiny trained one."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
+    load_default_detector.cache_clear()
+    yield load_default_detector()
+    mp.undo()
+    load_default_detector.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def done(model):
+    """One analysis of an example at two scales: (input values, outputs)."""
+    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[480, 688], state={})
+    out = ui.analyze_image(v)
+    v["state"] = out["state"]
+    return v, out
+
+
+def entry(v):
+    return ui.SESSIONS.get(v["state"]["sid"])
+
+
+def rules_cells(html: str) -> dict:
+    return {m[0]: tuple(int(x) for x in m[1:]) for m in CELLS.findall(html)}
+
+
+def expected_cells(a, k, rule_scale="paper"):
+    """geometry.project_window of window k at the scale pyramid.select_scale picks."""
+    box = a.windows[k].tolist()
+    si = pyramid.select_scale(box, a.image_wh, a.scales, rule=rule_scale)
+    f = pyramid.scale_factor(*a.image_wh, a.scales[si])
+    sw, sh = pyramid.scaled_size(*a.image_wh, a.scales[si])
+    map_hw = a.detector.net.trunk.feature_size((sh, sw))
+    return {r: geometry.project_window([c * f for c in box], a.geometry, r, map_hw=map_hw)
+            for r in geometry.PROJECTION_RULES}
+
+
+def click_point(v, box):
+    """Figure pixel of the centre of `box` on the selection image (through the drawn layout)."""
+    sx, sy, x0, y0, col0, row0 = v["state"]["win_layout"]
+    lay = ui.figures.Layout(sx, sy, int(x0), int(y0), col0, row0)
+    return lay.to_px((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
+def own_window(a, min_side=40):
+    """A window whose centre's smallest enclosing window is itself (so a click there selects it)."""
+    w = a.windows
+    for k in np.argsort(-((w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1])).numpy()):
+        x1, y1, x2, y2 = w[k].tolist()
+        if min(x2 - x1, y2 - y1) >= min_side and a.pick_window((x1 + x2) / 2, (y1 + y2) / 2) == k:
+            return int(k)
+    raise AssertionError("no window owns its centre")
+
+
+# ---------------------------------------------------------------------------------- i18n
+
+
+def test_both_languages_have_the_same_keys_and_placeholders():
+    assert EN.keys() == ZH.keys()
+    for k in EN:
+        assert set(re.findall(r"{(\w+)", EN[k])) == set(re.findall(r"{(\w+)", ZH[k])), k
+
+
+def test_language_follows_accept_language():
+    class R:
+        def __init__(self, h):
+            self.headers = {"accept-language": h}
+
+    assert lang_of(R("zh-CN,zh;q=0.9,en;q=0.8")) == "zh"
+    assert lang_of(R("en-US,en;q=0.9")) == "en"
+    assert lang_of(None) == "en"
+    assert t("err_no_image", "zh") != t("err_no_image", "en")
+
+
+# ---------------------------------------------------------------------------------- analyze
+
+
+def test_analyze_fills_every_panel(done):
+    v, out = done
+    a = entry(v).a
+    assert set(ui.ALL_OUT) <= set(out)
+    assert "windows" in out["status"] and len(a.windows) > 0
+    for k in ("pyr_img", "win_img", "proj_grid", "rf_img", "scale_chart", "spp_map", "spp_values", "spp_argmax",
+              "spp_vector", "fm_map", "fm_overlay", "fm_top", "det_after", "det_before"):
+        assert Path(out[k]).is_file(), k
+    rows = out["pyr_table"]["data"]
+    assert [r[0] for r in rows] == [480, 688]
+    for r, f in zip(rows, a.feats, strict=True):
+        h, w = f.fmap.shape[1:]
+        assert r[3] == f"{w}×{h}" and r[1] == f"{f.image_wh[0]}×{f.image_wh[1]}"
+    # the state is small: a session id, the selected window, the drawn boxes
+    assert set(v["state"]) <= {"sid", "iid", "k", "bin", "corner", "boxes", "win_layout"}
+    assert 0 <= v["state"]["k"] < len(a.windows)
+
+
+def test_analyze_speaks_chinese_when_asked(model):
+    out = ui.analyze_image(dict(ui.DEFAULTS, image=EXAMPLE, state={}), lang="zh")
+    assert "个窗口" in out["status"] and "窗口" in out["win_info"]
+
+
+def test_a_click_selects_the_smallest_window_under_it_and_the_table_has_its_cells(done):
+    v, _ = done
+    a = entry(v).a
+    k = own_window(a)
+    out = ui.click_window(v, point=click_point(v, a.windows[k].tolist()))
+    assert out["state"]["k"] == k
+    assert f'data-window="{k}"' in out["rules_table"]
+    assert rules_cells(out["rules_table"]) == expected_cells(a, k)
+    d = analysis.window_detail(a, k)
+    assert f"x {d.chosen[0]}..{d.chosen[2]}" in out["win_info"]
+
+
+def test_window_number_and_rules_table_match_geometry_for_every_rule(done):
+    v, _ = done
+    a = entry(v).a
+    for k in (0, len(a.windows) // 2, len(a.windows) - 1):
+        for rule_scale in pyramid.SCALE_RULES:
+            out = ui.select_window({**v, "win_k": k, "scale_rule": rule_scale})
+            assert rules_cells(out["rules_table"]) == expected_cells(a, k, rule_scale)
+            assert out["win_k"]["value"] == k
+
+
+def test_level_and_channel_changes_redraw_the_pooling_panels(done):
+    v, _ = done
+    out = ui.refresh_pooling(v)
+    base = out["spp_map"]
+    six = ui.change_pooling({**v, "spp_level": 6, "spp_channel": out["spp_channel"]["value"]}, what="level")
+    assert six["spp_level"]["value"] == 6 and "Level 6" in six["spp_info"] and six["spp_map"] != base
+    assert not {"spp_argmax", "spp_vector", "fm_top"} & set(six)  # unchanged by the level: not redrawn
+    ch = ui.change_pooling({**v, "spp_level": 6, "spp_channel": 3}, what="channel")
+    assert ch["spp_channel"]["value"] == 3 and ch["spp_map"] != six["spp_map"]
+    assert "spp_argmax" in ch and not {"spp_vector", "fm_top"} & set(ch)
+    # levels {1, 2, 4}: the level choices follow, the vector is C * 21 long
+    small = ui.change_pooling({**v, "levels": "1,2,4", "spp_level": 6, "spp_channel": 3})
+    assert [c[1] for c in small["spp_level"]["choices"]] == [1, 2, 4]
+    C = ui._channels_of(entry(v))
+    assert f"{C * 21:,} = {C} × 21" in small["spp_info"]
+
+
+def test_clicking_a_bin_points_at_its_maximum(done):
+    v, _ = done
+    a = entry(v).a
+    d = analysis.window_detail(a, v["state"]["k"], channel=3)
+    lv = [x for x in d.levels if x.n == 2][0]
+    _, lay = ui.figures.bin_values(lv.values, 2, cell_px=ui.bin_cell_px((2, 2)), return_layout=True)
+    l, t_, r, b = lay.rects["1,0"]
+    out = ui.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=((l + r) / 2, (t_ + b) / 2))
+    assert out["state"]["bin"] == [2, 1, 0]
+    cx, cy = lv.argmax_cells[1, 0]
+    assert "Bin (1, 0) of level 2" in out["spp_info"] and f"cell ({cx}, {cy})" in out["spp_info"]
+    assert ui.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=(-50, -50)) == {}  # outside: nothing
+
+
+def test_sliding_rule_failure_is_shown_with_both_rules_bins(done):
+    v, _ = done
+    a = entry(v).a
+    w = a.windows
+    side = np.minimum((w[:, 2] - w[:, 0]).numpy(), (w[:, 3] - w[:, 1]).numpy())
+    k = int(np.argmin(side))  # the thinnest window: fewer cells than bins at level 6
+    st = {**v["state"], "k": k}
+    out = ui.refresh_pooling({**v, "state": st, "bin_rule": "sliding", "spp_level": 6})
+    assert out["spp_warn"]["visible"] and "sliding" in out["spp_warn"]["value"]
+    assert 'data-rule="sliding"' in out["spp_bins"] and 'data-rule="adaptive"' in out["spp_bins"]
+
+
+def test_feature_views(done):
+    v, _ = done
+    for view in ui.VIEWS:
+        out = ui.change_features({**v, "fm_view": view, "fm_channel": 2, "fm_scale": 1})
+        assert Path(out["fm_map"]).is_file() and "s=688" in out["fm_info"]
+
+
+def test_threshold_iou_and_classes_change_the_table_without_conv(done):
+    v, _ = done
+    a = entry(v).a
+    calls = []
+    real = a.detector.features
+    a.detector.features = lambda *args, **kw: calls.append(1) or real(*args, **kw)
+    try:
+        low = ui.change_detections({**v, "thresh": 0.0})
+        high = ui.change_detections({**v, "thresh": 1.0})
+        none = ui.change_detections({**v, "thresh": 0.0, "classes": []})
+        one = ui.change_detections({**v, "thresh": 0.0, "classes": [a.detector.classes[0]]})
+    finally:
+        a.detector.features = real
+    assert calls == []
+    assert len(low["det_table"]["data"]) > 0 and high["det_table"]["data"] == [] and none["det_table"]["data"] == []
+    assert {r[0] for r in one["det_table"]["data"]} <= {a.detector.classes[0]}
+    _, after = a.detections(0.0, 0.3)
+    assert len(low["det_table"]["data"]) == len(after)
+    row = low["det_table"]["data"][0]
+    assert row[-1] == int(after.window[0]) and row[1] == pytest.approx(float(after.scores[0]), abs=1e-4)
+    # a click on a row selects that row's window
+    sel = ui.select_detection(v, row=row)
+    assert sel["state"]["k"] == row[-1]
+
+
+def test_rule_change_keeps_the_window_and_uses_the_rule(done):
+    v, _ = done
+    for rule in geometry.PROJECTION_RULES:
+        out = ui.change_rules({**v, "projection": rule})
+        assert re.search(rf'<tr class="chosen" data-rule="{rule}"', out["rules_table"])
+        assert out["state"]["k"] == v["state"]["k"]
+
+
+def test_drawing_a_box_adds_a_window(done):
+    v, _ = done
+    e = entry(v)
+    n = len(e.a.windows)
+    st = dict(v["state"])
+    p1 = click_point({"state": st}, (100, 120, 100, 120))
+    out1 = ui.click_window({**v, "state": st, "draw": True}, point=p1)
+    assert out1["state"]["corner"] == [100, 120] and "Corner 1" in out1["win_info"]
+    p2 = click_point({"state": out1["state"]}, (300, 330, 300, 330))
+    out2 = ui.click_window({**v, "state": out1["state"], "draw": True}, point=p2)
+    st2 = out2["state"]
+    a2 = ui.SESSIONS.get(st2["sid"]).a
+    assert len(a2.windows) == n + 1 and st2["k"] == n and st2["boxes"] == [[100.0, 120.0, 300.0, 330.0]]
+    assert a2.windows[n].tolist() == [100.0, 120.0, 300.0, 330.0]
+    assert rules_cells(out2["rules_table"]) == expected_cells(a2, n)
+    with pytest.raises(gr.Error, match="no area"):  # two clicks on the same point
+        o = ui.click_window({**v, "state": st2, "draw": True}, point=p1)
+        ui.click_window({**v, "state": o["state"], "draw": True}, point=p1)
+    cleared = ui.clear_boxes({**v, "state": st2})
+    assert len(ui.SESSIONS.get(st2["sid"]).a.windows) == n and cleared["state"]["boxes"] == []
+
+
+def test_export_writes_every_panel_as_png(done):
+    v, _ = done
+    path = ui.export_panels(v)
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        assert len(names) == 14 and all(n.endswith(".png") for n in names)
+        assert z.read(names[0])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_user_source_starts_from_the_whole_image(model):
+    out = ui.analyze_image(dict(ui.DEFAULTS, image=EXAMPLE, source="user", state={}))
+    a = ui.SESSIONS.get(out["state"]["sid"]).a
+    img, _ = load_image(EXAMPLE)
+    assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
+    assert "whole image" in out["status"]
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"image": None}, "Upload an image"),
+    ({"custom_scales": "abc"}, "whole numbers"),
+    ({"scales": [], "custom_scales": "10"}, "outside the allowed range"),
+    ({"scales": []}, "at least one scale"),
+    ({"levels": "custom", "custom_levels": ""}, "custom levels"),
+    ({"levels": "custom", "custom_levels": "2, 2"}, "must not repeat"),
+    ({"projection": "nearest"}, "Unknown projection rule"),
+    ({"source": "edge-boxes"}, "Unknown proposal source"),
+])
+def test_bad_inputs_give_a_clear_error(model, change, message):
+    with pytest.raises(gr.Error, match=message):
+        ui.analyze_image({**ui.DEFAULTS, "image": EXAMPLE, "state": {}, **change})
+
+
+def test_bad_files_and_missing_analysis_give_a_clear_error(model, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    with pytest.raises(gr.Error, match="not an image"):
+        ui.analyze_image(dict(ui.DEFAULTS, image=str(bad), state={}))
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(gr.Error, match="empty"):
+        ui.analyze_image(dict(ui.DEFAULTS, image=str(empty), state={}))
+    for handler in (ui.select_window, ui.refresh_pooling, ui.change_pooling, ui.change_features,
+                    ui.change_detections, ui.change_rules, ui.export_panels):
+        with pytest.raises(gr.Error, match="Analyze first"):
+            handler(dict(ui.DEFAULTS, state={}))
+    with pytest.raises(gr.Error, match="请先"):
+        ui.select_window(dict(ui.DEFAULTS, state={"sid": "expired"}), lang="zh")
+
+
+def test_bad_window_number_and_threshold(done):
+    v, _ = done
+    n = len(entry(v).a.windows)
+    with pytest.raises(gr.Error, match=f"has {n} windows"):
+        ui.select_window({**v, "win_k": n})
+    with pytest.raises(gr.Error, match="integer"):
+        ui.select_window({**v, "win_k": None})
+    with pytest.raises(gr.Error, match="threshold"):
+        ui.change_detections({**v, "thresh": 2.0})
+
+
+def test_drawn_boxes_are_the_windows_with_the_user_source(model):
+    v = dict(ui.DEFAULTS, image=EXAMPLE, source="user", state={})
+    st = ui.analyze_image(v)["state"]
+    p1, p2 = click_point({"state": st}, (50, 60, 50, 60)), click_point({"state": st}, (250, 280, 250, 280))
+    st = ui.click_window({**v, "state": st, "draw": True}, point=p1)["state"]
+    out = ui.click_window({**v, "state": st, "draw": True}, point=p2)
+    a = ui.SESSIONS.get(out["state"]["sid"]).a
+    assert a.windows.tolist() == [[50, 60, 250, 280]] and out["state"]["k"] == 0
+    cleared = ui.clear_boxes({**v, "state": out["state"]})
+    a = ui.SESSIONS.get(cleared["state"]["sid"]).a
+    img, _ = load_image(EXAMPLE)
+    assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
