@@ -1,4 +1,4 @@
-"""Command line: ``python -m sppviz {project,train,evaluate,bench} ...``."""
+"""Command line: ``python -m sppviz {project,detect,train,evaluate,bench} ...``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,22 @@ def cmd_project(args) -> int:
     return 0
 
 
+def cmd_detect(args) -> int:
+    from . import analysis, images, pyramid
+    from .model import load_detector
+
+    img, notices = images.load_image(args.image)
+    scales = pyramid.validate_scales(args.scales or [pyramid.SINGLE_SCALE])
+    det = load_detector(args.backbone)
+    a = analysis.analyze(img, det, scales, "selective-search-fast", args.windows, notices=notices)
+    _, after = a.detections(args.threshold, args.nms)
+    print(json.dumps({"image_wh": list(a.image_wh), "backbone": args.backbone, "scales": list(scales),
+                      "windows": len(a.windows), "notices": a.notices,
+                      "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
+                      "detections": after.to_list(det.classes)}, indent=None if args.compact else 2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__, backbones, bench, evaluate, pyramid, train
 
@@ -39,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--scale-rule", default="paper", choices=pyramid.SCALE_RULES)
     pr.add_argument("--compact", action="store_true")
     pr.set_defaults(func=cmd_project)
+
+    de = sub.add_parser("detect", help="detections on one image (JSON)")
+    de.add_argument("image")
+    de.add_argument("--backbone", default="zf5", choices=("zf5", "alexnet", "vgg16"),
+                    help="zf5 = the bundled model; alexnet / vgg16 = torchvision ImageNet weights")
+    de.add_argument("--scales", type=int, nargs="+", default=None)
+    de.add_argument("--windows", type=int, default=2000)
+    de.add_argument("--threshold", type=float, default=0.5)
+    de.add_argument("--nms", type=float, default=0.3)
+    de.add_argument("--compact", action="store_true")
+    de.set_defaults(func=cmd_detect)
 
     tr = sub.add_parser("train", help="train the bundled SPP-net on generated scenes")
     train.add_arguments(tr)

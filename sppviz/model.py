@@ -36,3 +36,22 @@ def load_default_detector(path: str | None = None):
         raise FileNotFoundError(f"model file not found: {path} (train one with `python -m sppviz train`)")
     setup_threads()
     return Detector(SPPNet.load(str(path), device()), device())
+
+
+@functools.lru_cache(maxsize=2)
+def load_imagenet_detector(name: str):
+    """torchvision's ImageNet ``name`` ("alexnet" / "vgg16") behind a one-level SPP, as a Detector.
+    Raises ``backbones.WeightsNotFound`` (a FileNotFoundError with where it looked) without weights."""
+    from .detector import Detector, imagenet_net
+
+    setup_threads()
+    return Detector(imagenet_net(name), device())
+
+
+def load_detector(backbone: str = "zf5"):
+    """The detector for a backbone choice: "zf5" is the bundled model, "alexnet" / "vgg16" ImageNet."""
+    if backbone in ("alexnet", "vgg16"):
+        return load_imagenet_detector(backbone)
+    if backbone != "zf5":
+        raise ValueError(f"unknown backbone {backbone!r}; choose zf5, alexnet or vgg16")
+    return load_default_detector()

@@ -46,7 +46,7 @@ import torch
 
 from . import analysis, backbones, figures, geometry, proposals, pyramid, report, spp
 from .images import ImageError, load_image
-from .model import ASSETS, load_default_detector, setup_threads
+from .model import ASSETS, load_default_detector, load_detector, setup_threads
 from .ui_i18n import STRINGS, lang_of, t
 
 EXAMPLES_DIR = ASSETS / "examples"
@@ -113,9 +113,9 @@ def _guard(fn):
 # the model and the per-session analyses
 
 
-def _detector(lang: str = "en"):
+def _detector(lang: str = "en", backbone: str = "zf5"):
     try:
-        return load_default_detector()
+        return load_detector(backbone or "zf5")
     except (FileNotFoundError, ValueError, OSError) as e:
         _fail("err_model", lang, msg=str(e))
 
@@ -670,7 +670,7 @@ def analyze_image(v: dict, lang: str = "en", progress=None) -> dict:
     source = _check_choice(v.get("source", "selective-search-fast"), tuple(SOURCES), "proposal source", lang)
     count = int(v.get("count") or 2000)
     img, notices = load_image(path)
-    det = _detector(lang)
+    det = _detector(lang, v.get("backbone") or "zf5")
     st = _state(v)
     iid = analysis.image_id(img)
     if st.get("iid") != iid:  # a new image: drawn boxes belong to the old one
@@ -1115,7 +1115,8 @@ def build_app() -> gr.Blocks:
                                                info=L("in_scale_rule_info"))
                     C["bin_rule"] = gr.Radio(list(spp.BIN_RULES), value="adaptive", label=L("in_bin_rule"),
                                              info=L("in_bin_rule_info"))
-                    C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5")], value="zf5", label=L("in_backbone"),
+                    C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5"), (L("bb_alexnet"), "alexnet"),
+                                                 (L("bb_vgg16"), "vgg16")], value="zf5", label=L("in_backbone"),
                                                 info=L(_backbone_note_key()), interactive=True)
                     C["analyze"] = gr.Button(L("btn_analyze"), variant="primary", size="lg", elem_id="analyze-btn")
                     gr.Markdown(L("levels_note"), elem_classes=["note"])

@@ -23,10 +23,13 @@ EN: dict[str, str] = {
     "in_examples": "Example scenes (click one, then Analyze)",
     "in_backbone": "Backbone (conv1–conv5)",
     "bb_zf5": "ZF-5 · bundled detector (synthetic shapes)",
-    "bb_note_missing": ("AlexNet and VGG16 are not offered: they need an ImageNet-trained SPP-net detector head, "
-                        "which is not bundled yet (and no ImageNet weights were found on this machine)."),
-    "bb_note_found": ("ImageNet weights for AlexNet / VGG16 were found, but they are not offered yet: a detector "
-                      "head trained on top of them does not exist yet."),
+    "bb_alexnet": "AlexNet · ImageNet (1000 classes, needs torchvision's weights)",
+    "bb_vgg16": "VGG16 · ImageNet (1000 classes, needs torchvision's weights)",
+    "bb_note_missing": ("AlexNet / VGG16 use torchvision's ImageNet weights behind one SPP level (6×6 / 7×7) and "
+                        "label windows with ImageNet classes; their weights were not found on this machine, so "
+                        "choosing them explains where to put the files."),
+    "bb_note_found": ("AlexNet / VGG16 use torchvision's ImageNet weights (found here) behind one SPP level "
+                      "(6×6 / 7×7) and label windows with the 1000 ImageNet classes."),
     "in_scales": "Scales s (shorter side, px)",
     "in_scales_info": "Paper S = {480, 576, 688, 864, 1200}; the release uses 874 instead of 864. One scale is fastest.",
     "in_custom_scales": "More scales",
@@ -206,8 +209,10 @@ ZH: dict[str, str] = {
     "in_examples": "示例场景（点一个，再点“分析”）",
     "in_backbone": "主干网络（conv1–conv5）",
     "bb_zf5": "ZF-5 · 内置检测器（合成图形）",
-    "bb_note_missing": "暂不提供 AlexNet 和 VGG16：它们需要在 ImageNet 上训练的 SPP-net 检测头，目前还没有内置（本机也没有找到 ImageNet 权重）。",
-    "bb_note_found": "已找到 AlexNet / VGG16 的 ImageNet 权重，但暂不提供：基于它们训练的检测头还不存在。",
+    "bb_alexnet": "AlexNet · ImageNet（1000 类，需要 torchvision 权重）",
+    "bb_vgg16": "VGG16 · ImageNet（1000 类，需要 torchvision 权重）",
+    "bb_note_missing": "AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 ImageNet 类别标注窗口；本机没有找到这些权重，选择它们时会说明应把文件放在哪里。",
+    "bb_note_found": "AlexNet / VGG16 使用 torchvision 的 ImageNet 权重（本机已找到），后接单层 SPP（6×6 / 7×7），用 1000 个 ImageNet 类别标注窗口。",
     "in_scales": "尺度 s（短边像素数）",
     "in_scales_info": "论文 S = {480, 576, 688, 864, 1200}；官方代码用 874 代替 864。单尺度最快。",
     "in_custom_scales": "更多尺度",

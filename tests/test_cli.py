@@ -63,3 +63,27 @@ def test_report_levels_in_given_order(levels):
     res = report.window_report((500, 400), (10, 10, 300, 300), "zf5", levels=levels)
     assert res["levels"] == list(levels)
     assert res["vector_length"] == 256 * sum(n * n for n in levels)
+
+
+def test_detect_with_imagenet_backbone_but_no_weights_says_where_to_put_them(capsys, tmp_path, monkeypatch):
+    from sppviz.model import load_imagenet_detector
+
+    monkeypatch.setenv("SPPVIZ_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.delenv("SPPVIZ_ALLOW_DOWNLOAD", raising=False)
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    load_imagenet_detector.cache_clear()
+    assert main(["detect", str(EXAMPLE), "--backbone", "vgg16"]) == 2
+    err = capsys.readouterr().err
+    assert "vgg16-397923af.pth" in err and "SPPVIZ_WEIGHTS_DIR" in err and "Traceback" not in err
+
+
+def test_detect_prints_detections(capsys, tiny_model_path, monkeypatch):
+    from sppviz.model import load_default_detector
+
+    monkeypatch.setenv("SPPVIZ_MODEL", tiny_model_path)
+    load_default_detector.cache_clear()
+    assert main(["detect", str(EXAMPLE), "--threshold", "0.0", "--windows", "50", "--compact"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    load_default_detector.cache_clear()
+    assert 0 < res["windows"] <= 50 and res["scales"] == [688]
+    assert all(set(d) == {"box", "label", "score", "window"} for d in res["detections"])

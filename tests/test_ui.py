@@ -322,3 +322,16 @@ def test_drawn_boxes_are_the_windows_with_the_user_source(model):
     a = ui.SESSIONS.get(cleared["state"]["sid"]).a
     img, _ = load_image(EXAMPLE)
     assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
+
+
+def test_imagenet_backbone_without_weights_explains_where_to_put_them(model, tmp_path, monkeypatch):
+    from sppviz import backbones
+    from sppviz.model import load_imagenet_detector
+
+    monkeypatch.setenv("SPPVIZ_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.delenv("SPPVIZ_ALLOW_DOWNLOAD", raising=False)
+    monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
+    load_imagenet_detector.cache_clear()
+    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[688], state={}, backbone="alexnet")
+    with pytest.raises(gr.Error, match=backbones.KNOWN_WEIGHTS["alexnet"]):
+        ui.analyze_image(v)
