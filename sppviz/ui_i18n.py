@@ -95,7 +95,7 @@ EN: dict[str, str] = {
         "comes from."),
     "nar_vector": (
         "All levels together give a vector of fixed length $C \\cdot \\sum n^2$ whatever the window size — "
-        "$256 \\times 50 = 12\\,800$ for levels $\\{1, 2, 3, 6\\}$. Layout (release): level by level, then "
+        "$256 \\times 50 = 12\\,800$ for the paper's ZF-5 (256 channels) with levels $\\{1, 2, 3, 6\\}$. Layout (release): level by level, then "
         "channel, then bins row by row. This vector goes to fc6."),
     "nar_det": (
         "**Step 5 · Detections.** fc6–fc8 score every window's vector once. The threshold, the NMS IoU and the "
@@ -268,7 +268,7 @@ ZH: dict[str, str] = {
         "$\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$ 个格子，总是 $n$ 个。滑动分格（论文 §2.3）"
         "用窗口 $\\lceil a/n \\rceil$、步长 $\\lfloor a/n \\rfloor$，并不总能得到 $n$ 个。**点击一个 bin**，看它的最大值来自哪里。"),
     "nar_vector": (
-        "所有层级拼起来，无论窗口多大，都得到长度固定为 $C \\cdot \\sum n^2$ 的向量——层级 $\\{1, 2, 3, 6\\}$ 时为 "
+        "所有层级拼起来，无论窗口多大，都得到长度固定为 $C \\cdot \\sum n^2$ 的向量——论文的 ZF-5（256 个通道）取层级 $\\{1, 2, 3, 6\\}$ 时为 "
         "$256 \\times 50 = 12\\,800$。排列方式（官方代码）：先按层级，再按通道，最后按 bin 逐行。这个向量送入 fc6。"),
     "nar_det": (
         "**第 5 步 · 检测结果。** fc6–fc8 对每个窗口的向量只打一次分。下面的阈值、NMS IoU 和类别筛选都复用这些缓存的分数，"
