@@ -58,7 +58,7 @@ def load_image(source) -> tuple[np.ndarray, list[str]]:
     if getattr(img, "n_frames", 1) > 1:
         notices.append("Animated image: only the first frame is used.")
     img = _to_rgb(img)
-    arr = np.asarray(img, dtype=np.uint8)
+    arr = np.array(img, dtype=np.uint8)  # a writable copy (torch.from_numpy needs one)
     return _fit_size(arr, notices), notices
 
 
