@@ -819,16 +819,22 @@ def _bin_at(rects: dict, x: float, y: float):
     return None
 
 
-@_guard
-def click_bin(v: dict, lang: str = "en", point=None, panel: str = "values") -> dict:
-    """A click on the per-bin maxima (``panel="values"``) or on the bins drawn on the map
-    (``"map"``): select that bin and show where its maximum comes from."""
+def _current_detail(v: dict, lang: str):
+    """The session's state and entry, the rules and levels asked for, the selected window's detail
+    and the level shown: what the pooling-panel handlers start from."""
     st = _state(v)
     e = _entry(st, lang)
     rules = _rules(v, lang)
     levels = _levels(v, lang)
     d = _detail(e, st["k"], levels, v.get("spp_channel"), rules, lang)
-    level = int(v.get("spp_level") or _default_level(levels))
+    return st, e, rules, levels, d, int(v.get("spp_level") or _default_level(levels))
+
+
+@_guard
+def click_bin(v: dict, lang: str = "en", point=None, panel: str = "values") -> dict:
+    """A click on the per-bin maxima (``panel="values"``) or on the bins drawn on the map
+    (``"map"``): select that bin and show where its maximum comes from."""
+    st, e, rules, levels, d, level = _current_detail(v, lang)
     lv = d.levels[_level_index(d, level)]
     if panel == "values":
         _, lay = figures.bin_values(lv.values, lv.n, cell_px=bin_cell_px(lv.values.shape), return_layout=True)
@@ -885,12 +891,7 @@ def select_detection(v: dict, lang: str = "en", row=None) -> dict:
 @_guard
 def export_panels(v: dict, lang: str = "en") -> str:
     """Every panel of the current view as lossless PNG, zipped (for slides)."""
-    st = _state(v)
-    e = _entry(st, lang)
-    rules = _rules(v, lang)
-    levels = _levels(v, lang)
-    d = _detail(e, st["k"], levels, v.get("spp_channel"), rules, lang)
-    level = int(v.get("spp_level") or _default_level(levels))
+    st, e, rules, levels, d, level = _current_detail(v, lang)
     sel = st.get("bin")
     sel = tuple(sel[1:]) if sel and sel[0] == level else None
     panels = {}
