@@ -1,10 +1,19 @@
-"""Entry point: builds the sppviz Gradio app and launches it (host/port from the environment)."""
+"""Entry point: builds the sppviz Gradio app and launches it.
+
+Host and port come from the environment (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT or PORT), so the
+same command serves locally (127.0.0.1:7860) and on a Hugging Face Space (0.0.0.0:7860)."""
 
 import os
 
-from sppviz.ui import build_app, launch_kwargs
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry from a teaching tool
+
+from sppviz.ui import build_app, launch_kwargs  # noqa: E402 - after the analytics switch
+
+# Requests served at once: two analyses already keep two CPU cores busy (torch uses both);
+# more would only queue inside torch. Raise it on bigger hardware.
+CONCURRENCY = int(os.environ.get("SPPVIZ_CONCURRENCY", "2"))
 
 if __name__ == "__main__":
     demo = build_app()
-    demo.queue(default_concurrency_limit=int(os.environ.get("SPPVIZ_CONCURRENCY", "2")))
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
     demo.launch(**launch_kwargs())

@@ -49,6 +49,10 @@ except Exception:  # ImportError, or a numba that does not match the installed n
 BIN_RULES = ("adaptive", "sliding")
 BACKENDS = ("auto", "numba", "torch")
 DETECTION_LEVELS = (1, 2, 3, 6)  # paper §4.1: 50 bins -> 12,800-d for 256 channels
+# Largest pyramid level n (an n x n bin grid). conv5 of a typical window is only ~13 cells wide, so
+# beyond ~16 bins per side most bins are empty or repeat one cell (the grid becomes meaningless),
+# and the vector grows as C * sum(n^2) (n = 100 alone would give 2.56 M values for 256 channels).
+MAX_LEVEL = 16
 
 
 # ----------------------------------------------------------------------------------------
@@ -72,9 +76,17 @@ def check_levels(levels):
     """Validate pyramid levels: a non-empty sequence of distinct ints >= 1. Returns a tuple."""
     if isinstance(levels, (int, np.integer)) or levels is None:
         raise ValueError(f"levels must be a sequence of ints such as (1, 2, 3, 6), got {levels!r}")
-    levels = tuple(_check_positive_int(n, "each level") for n in levels)
+    try:
+        items = list(levels)
+    except TypeError:
+        raise ValueError(f"levels must be a sequence of ints such as (1, 2, 3, 6), got {levels!r}") from None
+    levels = tuple(_check_positive_int(n, "each level") for n in items)
     if not levels:
         raise ValueError("levels must not be empty")
+    big = [n for n in levels if n > MAX_LEVEL]
+    if big:
+        raise ValueError(f"level {big[0]} is too large: at most MAX_LEVEL = {MAX_LEVEL} bins per side "
+                         f"(finer grids than conv5 itself are meaningless and the vector explodes)")
     if len(set(levels)) != len(levels):
         raise ValueError(f"levels must not repeat, got {levels}")
     return levels

@@ -141,7 +141,9 @@ def _analysis_bytes(a: analysis.Analysis) -> int:
     return n
 
 
-SESSIONS = analysis.LRUCache(SESSION_ENTRIES, SESSION_BYTES, sizeof=lambda e: e.nbytes)
+# A session's analysis is dropped after this long unused (a visitor who left) or when the LRU is full.
+SESSION_TTL_S = float(os.environ.get("SPPVIZ_SESSION_TTL_S", "1800"))
+SESSIONS = analysis.LRUCache(SESSION_ENTRIES, SESSION_BYTES, sizeof=lambda e: e.nbytes, ttl=SESSION_TTL_S)
 # window_detail results: (aid, k, levels, channel, rules) -> WindowDetail
 DETAILS = analysis.LRUCache(256)
 # per-image arrays: resized images (up to ~6 MB each at s = 1200), channel means / maxima
@@ -206,10 +208,23 @@ def parse_scales(checked, text, lang: str = "en") -> tuple[int, ...]:
     return pyramid.validate_scales(sorted(unique))
 
 
+def _whole(v):
+    """2, 2.0 or "2" -> 2; anything else is returned as is for spp.check_levels to name."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str | float):
+        try:
+            f = float(v)
+        except ValueError:
+            return v
+        return int(f) if math.isfinite(f) and f == int(f) else v
+    return v
+
+
 def parse_levels(choice, text, lang: str = "en") -> tuple[int, ...]:
     """A preset ("1,2,3,6"), or the custom text; validated by spp.check_levels."""
     if isinstance(choice, list | tuple):
-        return spp.check_levels([int(v) for v in choice])
+        return spp.check_levels([_whole(v) for v in choice])
     if choice in LEVEL_PRESETS:
         return LEVEL_PRESETS[choice]
     if choice not in (CUSTOM, None, ""):
@@ -1084,7 +1099,7 @@ def build_app() -> gr.Blocks:
     except (FileNotFoundError, ValueError, OSError) as e:
         warnings.warn(f"sppviz: {e}; the app will say so when Analyze is pressed", stacklevel=2)
     C: dict[str, gr.components.Component] = {}
-    with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600)) as demo:
+    with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
         gr.Markdown(L("title"))
         gr.Markdown(L("intro"), elem_classes=["narrative"])
         C["state"] = gr.State({})
@@ -1094,7 +1109,7 @@ def build_app() -> gr.Blocks:
                     C["image"] = gr.Image(label=L("in_image"), type="filepath", sources=["upload", "clipboard"],
                                           height=260, elem_id="input-image")
                     gr.Examples(_examples(), inputs=[C["image"]], label=L("in_examples"), examples_per_page=6,
-                                elem_id="examples")
+                                elem_id="examples", cache_examples=False)  # loading one is instant
                 with gr.Column(scale=4, min_width=320):
                     C["scales"] = gr.CheckboxGroup(list(SCALE_CHOICES), value=list(DEFAULT_SCALES),
                                                    label=L("in_scales"), info=L("in_scales_info"), elem_id="scales")

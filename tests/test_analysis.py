@@ -113,3 +113,15 @@ def test_bad_requests_raise_clear_errors(an, detector, scene):
         analysis.analyze(scene.image, detector, (688,), source="user", user_boxes=[])
     with pytest.raises(ValueError, match="unknown proposal source"):
         analysis.analyze(scene.image, detector, (688,), source="edge-boxes")
+
+
+def test_lru_cache_drops_entries_unused_for_ttl(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(analysis.time, "monotonic", lambda: now[0])
+    c = analysis.LRUCache(10, ttl=60)
+    c.put("a", 1)
+    c.put("b", 2)
+    now[0] += 40
+    assert c.get("a") == 1  # used: its clock restarts
+    now[0] += 30  # "b" unused for 70 s, "a" for 30 s
+    assert c.get("b") is None and c.get("a") == 1 and len(c) == 1
