@@ -39,7 +39,9 @@ def load_image(source) -> tuple[np.ndarray, list[str]]:
             data = source if isinstance(source, bytes | bytearray) else open(source, "rb").read()
             if not data:
                 raise ImageError("The file is empty.")
-            img = Image.open(io.BytesIO(data))
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img = Image.open(io.BytesIO(data))
         w, h = img.size
         if w * h > MAX_DECODE_PIXELS:
             raise ImageError(f"The image is {w}×{h} = {w * h / 1e6:.0f} MP; the limit is "
@@ -48,14 +50,19 @@ def load_image(source) -> tuple[np.ndarray, list[str]]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.seek(0)
             img.load()
+            frames = getattr(img, "n_frames", 1)  # exif_transpose returns a copy without frames
             img = ImageOps.exif_transpose(img)
     except ImageError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        # PIL's own bomb guard (raised from the header, before any pixel is decoded)
+        raise ImageError(f"The image is too large to decode safely ({e}); the limit is "
+                         f"{MAX_DECODE_PIXELS / 1e6:.0f} MP.") from None
+    except UnidentifiedImageError as e:
         raise ImageError(f"This file is not an image that can be read ({type(e).__name__}).") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageError(f"The image file is damaged or truncated ({e}).") from None
-    if getattr(img, "n_frames", 1) > 1:
+    if frames > 1:
         notices.append("Animated image: only the first frame is used.")
     img = _to_rgb(img)
     arr = np.array(img, dtype=np.uint8)  # a writable copy (torch.from_numpy needs one)

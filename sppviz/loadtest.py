@@ -3,8 +3,8 @@
 Starts ``app.py`` on a free port of 127.0.0.1 (or uses ``--url`` for one already running there),
 then runs ``--sessions`` concurrent ``gradio_client`` sessions, each making ``--requests``
 requests that alternate the two API endpoints (``/analyze``, ``/project``) on its own example
-image and box. Reports the success rate, p50 / p95 latency, the server's RSS (start, after the
-first round of requests, end, peak) and checks that every answer belongs to the session that
+image and box. Reports the success rate, p50 / p95 latency, the server's RSS (start, after the first
+third of the requests when the caches are full, end, peak) and checks that every answer belongs to the session that
 asked (its own image size and box). The number of requests is bounded; nothing leaves loopback.
 """
 
@@ -60,7 +60,7 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("the app did not start within 120 s")
 
 
-def _session(url: str, i: int, n_requests: int) -> list[dict]:
+def _session(url: str, i: int, n_requests: int, done=None) -> list[dict]:
     from gradio_client import Client, handle_file
 
     from .images import load_image
@@ -86,6 +86,8 @@ def _session(url: str, i: int, n_requests: int) -> list[dict]:
         except Exception as e:  # a failed request is counted, never fatal
             ok, why = False, f"{type(e).__name__}: {e}"[:200]
         out.append({"session": i, "ok": ok, "why": why, "s": time.perf_counter() - t0})
+        if done:
+            done()
     return out
 
 
@@ -98,23 +100,23 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
     pid = proc.pid if proc else None
     try:
         rss0 = _rss_mb(pid)[0] if pid else None
-        samples: list[float] = []
-        stop = threading.Event()
+        total = sessions * requests
+        warm_at = max(1, total // 3)  # the caches (conv5, proposals) are full by then
+        marks: dict = {}
+        lock = threading.Lock()
+        count = [0]
 
-        def sample():
-            while not stop.is_set() and pid:
-                samples.append(_rss_mb(pid)[0])
-                stop.wait(0.5)
+        def done():
+            with lock:
+                count[0] += 1
+                if pid and count[0] == warm_at:
+                    marks["warm"] = _rss_mb(pid)[0]
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         t0 = time.perf_counter()
         with ThreadPoolExecutor(sessions) as pool:
-            results = [r for rs in pool.map(lambda i: _session(url, i, requests), range(sessions))
+            results = [r for rs in pool.map(lambda i: _session(url, i, requests, done), range(sessions))
                        for r in rs]
         wall = time.perf_counter() - t0
-        stop.set()
-        sampler.join()
         lat = sorted(r["s"] for r in results)
         ok = [r for r in results if r["ok"]]
         res = {"url": url, "sessions": sessions, "requests": len(results), "success_rate": len(ok) / len(results),
@@ -122,9 +124,8 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
                "max_s": lat[-1], "wall_s": wall, "failures": [r["why"] for r in results if not r["ok"]][:5]}
         if pid:
             end, peak = _rss_mb(pid)
-            warm = samples[min(len(samples) - 1, max(0, len(samples) // 5))] if samples else end
-            res.update(rss_start_mb=rss0, rss_after_first_fifth_mb=warm, rss_end_mb=end, rss_peak_mb=peak,
-                       rss_growth_after_warmup_mb=end - warm)
+            res.update(rss_start_mb=rss0, rss_warm_mb=marks.get("warm", end), warm_after_requests=warm_at,
+                       rss_end_mb=end, rss_peak_mb=peak, rss_growth_after_warmup_mb=end - marks.get("warm", end))
         return res
     finally:
         if proc:

@@ -68,6 +68,9 @@ MAX_DRAWN_DETECTIONS = 150
 SESSION_ENTRIES = int(os.environ.get("SPPVIZ_SESSIONS", "16"))
 SESSION_BYTES = int(os.environ.get("SPPVIZ_SESSION_CACHE_MB", "1536")) * 2**20
 JPEG_QUALITY = 92
+# Uploads above this are refused by Gradio before they reach us: a 50 MP photo is ~25 MB as JPEG,
+# and images.MAX_DECODE_PIXELS refuses more pixels than that anyway.
+MAX_UPLOAD_BYTES = 25 * 2**20
 MIN_FIRST_SIDE = 0.15  # the first window shown is at least this fraction of the shorter image side
 PYR_HEADERS = ("pyr_h_scale", "pyr_h_image", "pyr_h_factor", "pyr_h_conv5", "pyr_h_cells", "pyr_h_time")
 DET_HEADERS = ("det_h_label", "det_h_score", "det_h_x1", "det_h_y1", "det_h_x2", "det_h_y2", "det_h_window")
@@ -1325,6 +1328,6 @@ def launch_kwargs(**overrides) -> dict:
     takes them in launch()) and the example folder."""
     kw = {"theme": theme(), "css": CSS, "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
           "server_port": int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
-          "share": False, "i18n": I18N, "allowed_paths": [str(EXAMPLES_DIR)]}
+          "share": False, "i18n": I18N, "allowed_paths": [str(EXAMPLES_DIR)], "max_file_size": MAX_UPLOAD_BYTES}
     kw.update(overrides)
     return kw
