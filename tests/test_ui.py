@@ -335,3 +335,18 @@ def test_imagenet_backbone_without_weights_explains_where_to_put_them(model, tmp
     v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[688], state={}, backbone="alexnet")
     with pytest.raises(gr.Error, match=backbones.KNOWN_WEIGHTS["alexnet"]):
         ui.analyze_image(v)
+
+
+def test_sessions_never_see_each_others_images_or_results(model):
+    va = dict(ui.DEFAULTS, image=str(ui.EXAMPLES_DIR / "example_1.jpg"), scales=[480], state={})
+    vb = dict(ui.DEFAULTS, image=str(ui.EXAMPLES_DIR / "example_5.jpg"), scales=[480], state={})
+    va["state"] = ui.analyze_image(va)["state"]
+    vb["state"] = ui.analyze_image(vb)["state"]
+    ea, eb = entry(va), entry(vb)
+    assert va["state"]["sid"] != vb["state"]["sid"] and ea.a.iid != eb.a.iid
+    wa = ui.select_window({**va, "win_k": 3})
+    wb = ui.select_window({**vb, "win_k": 3})
+    assert wa["rules_table"] != wb["rules_table"]
+    # B's changes leave A's analysis and selection alone
+    assert entry(va).a is ea.a and entry(va).a.image_wh == load_image(va["image"])[0].shape[1::-1]
+    assert wa["state"]["k"] == 3 and wb["state"]["k"] == 3 and wa["state"]["sid"] != wb["state"]["sid"]
