@@ -1,6 +1,7 @@
 """The `analyze` and `project` endpoints through gradio_client, against the app served in-process."""
 
 import socket
+from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
@@ -99,3 +100,15 @@ def test_a_file_that_is_not_an_image(client, tmp_path):
     bad.write_bytes(b"\x89PNG but not really")
     with pytest.raises(Exception, match="not an image|damaged"):
         client.predict(handle_file(str(bad)), [688], [1, 2, 3, 6], api_name="/analyze")
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../../etc/passwd", str(Path(__file__).resolve())])
+def test_server_paths_cannot_be_read_through_the_api(client, path):
+    import httpx
+
+    base = client.src.rstrip("/") + "/gradio_api"
+    r = httpx.post(f"{base}/call/project", json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}},
+                                                           [0, 0, 10, 10], "paper", "paper"]})
+    stream = httpx.get(f"{base}/call/project/{r.json()['event_id']}", timeout=60).text
+    assert "event: error" in stream and "root:" not in stream and "import" not in stream
+    assert httpx.get(f"{client.src.rstrip('/')}/gradio_api/file={path}").status_code in (403, 404)
