@@ -18,3 +18,35 @@ def tiny_model_path(tmp_path_factory):
                             ft_scenes=2, ft_windows_per_scene=32, ft_epochs=2, ft_scales=(480, 688))
     train.train(cfg)
     return str(out)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_path):
+    """The app loads the bundled model by default; tests point SPPVIZ_MODEL at the tiny trained one."""
+    from sppviz.model import load_default_detector
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
+    load_default_detector.cache_clear()
+    yield load_default_detector()
+    mp.undo()
+    load_default_detector.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def app_url(model):
+    """The whole app served in-process on a free port of 127.0.0.1, with the tiny model."""
+    import socket
+
+    from sppviz import ui
+
+    demo = ui.build_app()
+    demo.queue(default_concurrency_limit=2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(**ui.launch_kwargs(server_port=port, prevent_thread_lock=True, quiet=True))
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

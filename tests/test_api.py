@@ -1,6 +1,5 @@
 """The `analyze` and `project` endpoints through gradio_client, against the app served in-process."""
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,9 @@ from sppviz.model import load_default_detector
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def client(tiny_model_path):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
-    load_default_detector.cache_clear()
-    demo = ui.build_app()
-    demo.queue(default_concurrency_limit=2)
-    port = free_port()
-    demo.launch(**ui.launch_kwargs(server_port=port, prevent_thread_lock=True, quiet=True))
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    finally:
-        demo.close()
-        mp.undo()
-        load_default_detector.cache_clear()
+def client(app_url):
+    return Client(app_url, verbose=False)
 
 
 def test_both_endpoints_are_listed(client):

@@ -21,21 +21,11 @@ from PIL import Image
 
 from sppviz import analysis, proposals, pyramid, spp, ui
 from sppviz.images import MAX_DECODE_PIXELS, MAX_WORKING_SIDE, MIN_SIDE, ImageError, load_image
-from sppviz.model import load_default_detector
 
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
 EXAMPLE_WH = (lambda a: (a.shape[1], a.shape[0]))(load_image(EXAMPLE)[0])
 GOOD_BOX = [40, 30, 200, 160]
 
-
-@pytest.fixture(scope="module")
-def model(tiny_model_path):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
-    load_default_detector.cache_clear()
-    yield load_default_detector()
-    mp.undo()
-    load_default_detector.cache_clear()
 
 
 def clear(msg: str) -> None:

@@ -11,22 +11,11 @@ import pytest
 
 from sppviz import analysis, geometry, pyramid, ui
 from sppviz.images import load_image
-from sppviz.model import load_default_detector
 from sppviz.ui_i18n import EN, ZH, lang_of, t
 
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_2.jpg")
 CELLS = re.compile(r'data-rule="([^"]+)" data-cells="(\d+),(\d+),(\d+),(\d+)"')
 
-
-@pytest.fixture(scope="module")
-def model(tiny_model_path):
-    """The app loads the bundled model by default; tests point SPPVIZ_MODEL at a tiny trained one."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
-    load_default_detector.cache_clear()
-    yield load_default_detector()
-    mp.undo()
-    load_default_detector.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ are skipped, unless SPPVIZ_REQUIRE_BROWSER=1 (CI), where they fail.
 """
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -29,28 +28,6 @@ def chromium_path():
         pytest.fail("playwright is not installed in this environment (requirements-dev.txt)")
     return CHROMIUM
 
-
-@pytest.fixture(scope="module")
-def app_url(tiny_model_path):
-    """The app, served in-process with a small trained model (the bundled one is the default)."""
-    from sppviz import ui
-    from sppviz.model import load_default_detector
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SPPVIZ_MODEL", tiny_model_path)
-    load_default_detector.cache_clear()
-    demo = ui.build_app()
-    demo.queue(default_concurrency_limit=2)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(**ui.launch_kwargs(server_port=port, prevent_thread_lock=True, quiet=True))
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-        mp.undo()
-        load_default_detector.cache_clear()
 
 
 @pytest.fixture(scope="module")
