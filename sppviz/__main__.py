@@ -1,4 +1,4 @@
-"""Command line: ``python -m sppviz {project,detect,train,evaluate,bench,loadtest} ...``."""
+"""Command line: ``python -m sppviz {project,detect,train,evaluate,bench,lesson,loadtest} ...``."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def cmd_detect(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__, backbones, bench, evaluate, loadtest, pyramid, train
+    from . import __version__, backbones, bench, evaluate, lesson, loadtest, pyramid, train
 
     p = argparse.ArgumentParser(prog="python -m sppviz", description="SPP-net, step by step.")
     p.add_argument("--version", action="version", version=__version__)
@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     be = sub.add_parser("bench", help="pooling, pipeline and app latency on this machine")
     bench.add_arguments(be)
     be.set_defaults(func=bench.main)
+
+    le = sub.add_parser("lesson", help="offline lesson: PNGs, analysis.json, handout.html, lesson.zip")
+    lesson.add_arguments(le)
+    le.set_defaults(func=lesson.main)
 
     lt = sub.add_parser("loadtest", help="concurrent gradio_client sessions against the app on 127.0.0.1")
     loadtest.add_arguments(lt)

@@ -189,6 +189,19 @@ class Analysis:
         res = self.result(**rules)
         return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
 
+    def best_window(self, min_side: float = 0.15) -> int:
+        """The window to show first: the best-scoring non-background window among those whose
+        shorter side is at least ``min_side`` of the image's (an object, usually, and big enough to
+        show bins); smaller windows only when there is no such window."""
+        w = self.windows
+        if len(w) == 0:
+            raise ValueError("the image has no proposal windows")
+        side = torch.minimum(w[:, 2] - w[:, 0] + 1, w[:, 3] - w[:, 1] + 1)
+        big = side >= min_side * min(self.image_wh)
+        probs = self.result().probs
+        score = probs[:, :-1].amax(1) if probs.shape[1] > 1 else torch.zeros(len(w))
+        return int(torch.argmax(torch.where(big, score, score - 2.0)))
+
     def pick_window(self, x: float, y: float) -> int | None:
         """Index of the smallest window containing the pixel (x, y), or None."""
         w = self.windows

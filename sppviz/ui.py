@@ -353,15 +353,8 @@ def _channels_of(e: _Entry) -> int:
 
 
 def _initial_window(a: analysis.Analysis) -> int:
-    """The window to show first: the best-scoring non-background window among those at least
-    MIN_FIRST_SIDE of the image's shorter side (an object, usually, and big enough to show bins)."""
-    w = a.windows
-    side = torch.minimum(w[:, 2] - w[:, 0] + 1, w[:, 3] - w[:, 1] + 1)
-    big = side >= MIN_FIRST_SIDE * min(a.image_wh)
-    probs = a.result().probs
-    score = probs[:, :-1].amax(1) if probs.shape[1] > 1 else torch.zeros(len(w))
-    score = torch.where(big, score, score - 2.0)  # small windows only when there is nothing else
-    return int(torch.argmax(score)) if len(w) else 0
+    """The window to show first (see ``Analysis.best_window``)."""
+    return a.best_window(MIN_FIRST_SIDE) if len(a.windows) else 0
 
 
 # ----------------------------------------------------------------------------------------

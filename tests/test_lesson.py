@@ -130,7 +130,7 @@ def test_cli_arguments(tmp_path):
         p.parse_args([str(EXAMPLE), "--out", "x", "--lang", "fr"])
 
 
-def test_main_with_a_given_window_and_levels(exports, tiny_model_path, tmp_path, monkeypatch, capsys):
+def test_main_with_a_given_window_and_levels(tiny_model_path, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SPPVIZ_MODEL", tiny_model_path)
     load_default_detector.cache_clear()
     try:
