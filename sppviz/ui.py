@@ -1,9 +1,9 @@
 """The Gradio app: a thin layer that arranges calls to the library and shows their pictures.
 
 Layout: inputs on the left (image, examples, backbone, scales, levels, the three rules, the
-proposal source), five tabs on the right, one per step of the method (DESIGN.md): image pyramid
-→ feature maps → window → cells → spatial pyramid pooling → detections. The tabs are linked by
-the selected window.
+proposal source), six tabs on the right, one per step of the method (DESIGN.md): image pyramid
+→ feature maps → window → cells → spatial pyramid pooling → detections, then "why SPP" (the R-CNN
+path timed on N windows against SPP-net on all of them). The tabs are linked by the selected window.
 
 State and speed. The :class:`~sppviz.analysis.Analysis` of a session lives server-side in an LRU
 (``SESSIONS``) keyed by a per-session id; ``gr.State`` only holds a small dict (session id,
@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from . import analysis, backbones, figures, geometry, proposals, pyramid, report, spp
+from .detector import RCNN_SIZE, warp_crops
 from .images import ImageError, load_image
 from .model import ASSETS, load_default_detector, load_detector, setup_threads
 from .ui_i18n import STRINGS, lang_of, t
@@ -927,6 +928,86 @@ def export_panels(v: dict, lang: str = "en") -> str:
 
 
 # ----------------------------------------------------------------------------------------
+# step 6 · why SPP: the R-CNN path timed on N windows against SPP-net on all of them
+
+WHY_N = (8, 128, 64)  # slider minimum, maximum, default
+WHY_FIG_WINDOWS = 8
+WHY_CROP_H = 160
+WHY_CROP_MAX_W = 420
+
+
+def _ranked_windows(a: analysis.Analysis) -> torch.Tensor:
+    """Window indices, best score (any class but background) first."""
+    probs = a.result().probs
+    score = probs[:, :-1].amax(1) if probs.shape[1] > 1 else torch.zeros(len(a.windows))
+    return torch.argsort(score, descending=True, stable=True)
+
+
+def warp_figure(image: np.ndarray, windows: torch.Tensor, ids) -> np.ndarray:
+    """Each window's crop as it is (aspect kept, ~WHY_CROP_H px high) next to R-CNN's 224×224 warp."""
+    h, w = image.shape[:2]
+    warps = warp_crops(image, windows, RCNN_SIZE)
+    pairs = []
+    for k, box, warp in zip(ids, windows.round().long().tolist(), warps, strict=True):
+        x1, y1 = min(max(box[0], 0), w - 1), min(max(box[1], 0), h - 1)
+        x2, y2 = min(max(box[2], x1), w - 1), min(max(box[3], y1), h - 1)
+        crop = image[y1:y2 + 1, x1:x2 + 1]
+        ch, cw = crop.shape[:2]
+        f = min(WHY_CROP_H / ch, WHY_CROP_MAX_W / cw)
+        shown = cv2.resize(crop, (max(1, round(cw * f)), max(1, round(ch * f))), interpolation=cv2.INTER_LINEAR)
+        pairs.append(figures.hstack([figures.caption(shown, f"#{k}  {cw}×{ch} px"),
+                                     figures.caption(warp, f"warp {warp.shape[1]}×{warp.shape[0]}")],
+                                    pad=12, align="center"))
+    rows = [figures.hstack(pairs[i:i + 2], pad=48) for i in range(0, len(pairs), 2)]
+    return figures.vstack(rows, pad=24)
+
+
+@_guard
+def compare_rcnn(v: dict, lang: str = "en", progress=None) -> dict:
+    """Time the R-CNN path (crop, warp, whole network per window) on the N best-scoring windows and
+    SPP-net (conv5 once + pooling + head) on all K windows of the analysis; show a few warps."""
+    st = _state(v)
+    e = _entry(st, lang)
+    a = e.a
+    K = len(a.windows)
+    if K == 0:
+        raise ValueError("the image has no windows")
+    try:
+        n = int(v.get("why_n") or WHY_N[2])
+    except (TypeError, ValueError):
+        raise ValueError(f"N must be an integer, got {v.get('why_n')!r}") from None
+    n = max(1, min(n, WHY_N[1], K))
+    order = _ranked_windows(a)[:n]
+    wins = a.windows[order]
+    det = a.detector
+    rcnn_s, step = 0.0, 16
+    for start in range(0, n, step):  # in chunks, so that the progress bar moves
+        if progress:
+            progress(0.05 + 0.8 * start / n, desc=f"R-CNN path: window {start + 1}/{n}")
+        t0 = time.perf_counter()
+        det.rcnn_windows(a.image, wins[start:start + step])
+        rcnn_s += time.perf_counter() - t0
+    if progress:
+        progress(0.88, desc="SPP-net: pooling and fc for all windows")
+    t0 = time.perf_counter()
+    det.windows(a.feats, a.windows, a.image_wh)
+    pool_s = time.perf_counter() - t0
+    conv_s = float(sum(f.seconds for f in a.feats))
+    spp_s = conv_s + pool_s
+    per = rcnn_s / n
+    speedup = per * K / spp_s if spp_s > 0 else float("inf")
+    summary = t("why_summary", lang, device=det.device.type, model=det.net.trunk.name, rcnn_s=rcnn_s, n=n,
+                per_ms=1000 * per, k=K, rcnn_all=per * K, conv=conv_s, pool=pool_s, spp=spp_s, speedup=speedup)
+    if progress:
+        progress(0.95, desc="warped crops")
+    wh = wins[:, 2:] - wins[:, :2] + 1
+    skew = torch.log(wh[:, 0].clamp(min=1) / wh[:, 1].clamp(min=1)).abs()
+    show = torch.argsort(skew, descending=True, stable=True)[:WHY_FIG_WINDOWS]  # the most distorted ones
+    fig = warp_figure(a.image, wins[show], [int(order[i]) for i in show])
+    return _encode_all({"why_summary": summary, "why_fig": fig})
+
+
+# ----------------------------------------------------------------------------------------
 # the API for programs (gradio_client): `analyze` and `project`
 
 
@@ -1209,6 +1290,14 @@ def build_app() -> gr.Blocks:
                     C["det_before"] = _panel("det_before", elem_id="det-before")
                 C["det_table"] = gr.Dataframe(label=L("det_table"), interactive=False, elem_id="det-table",
                                               headers=[t(k) for k in DET_HEADERS], max_height=420)
+            with gr.Tab(L("tab_why"), id="tab-why", elem_id="tab-why"):
+                _md("nar_why")
+                with gr.Row(equal_height=True):
+                    C["why_n"] = gr.Slider(WHY_N[0], WHY_N[1], value=WHY_N[2], step=1, label=L("why_n"),
+                                           elem_id="why-n", scale=3)
+                    C["why_btn"] = gr.Button(L("btn_why"), variant="primary", elem_id="why-btn", scale=1)
+                C["why_summary"] = gr.Markdown(elem_id="why-summary")
+                C["why_fig"] = _img("why_fig", elem_id="why-fig")
         with gr.Row():
             C["export"] = gr.Button(L("btn_export"), variant="secondary", scale=1)
             C["export_file"] = gr.File(label=L("export_file"), visible=False, interactive=False, scale=2)
@@ -1233,13 +1322,14 @@ def build_app() -> gr.Blocks:
 # Inputs every handler may read, by name.
 SETTINGS = ("state", "image", "scales", "custom_scales", "levels", "custom_levels", "bin_rule", "projection",
             "scale_rule", "source", "count", "thresh", "iou", "det_classes", "fm_scale", "fm_channel", "fm_view",
-            "spp_level", "spp_channel", "draw", "win_k")
+            "spp_level", "spp_channel", "draw", "win_k", "why_n")
 ANALYZE_ONLY = ("image", "scales", "custom_scales", "count")
 WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table")
 POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_alt", "spp_argmax", "spp_vector",
             "spp_warn", "spp_info", "spp_bins", "fm_top", "fm_top_info")
 FEAT_OUT = ("fm_map", "fm_overlay", "fm_info")
 DET_OUT = ("det_after", "det_before", "det_table", "det_info")
+WHY_OUT = ("why_summary", "why_fig")
 ALL_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale", "fm_channel", "det_classes",
                                *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
 
@@ -1268,6 +1358,9 @@ def _wire(C: dict) -> None:
     @_spaces_gpu
     def on_analyze(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         return outs(analyze_image(values(data), lang_of(request), progress=progress), ALL_OUT)
+
+    def on_compare(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
+        return outs(compare_rcnn(values(data), lang_of(request), progress=progress), WHY_OUT)
 
     def on_click_window(data: dict, evt: gr.SelectData, request: gr.Request):
         return outs(click_window(values(data), lang_of(request), point=evt.index), WINDOW_OUT)
@@ -1307,6 +1400,8 @@ def _wire(C: dict) -> None:
         C[name].input(plain(change_features, FEAT_OUT), ins, feat_out, **quiet)
     for name in ("thresh", "iou", "det_classes"):
         C[name].input(plain(change_detections, DET_OUT), ins, det_out, **quiet)
+    C["why_btn"].click(on_compare, ins, [C[k] for k in WHY_OUT], api_visibility="private",
+                       concurrency_id="analyze")
     C["export"].click(on_export, ins, [C["export_file"]], api_visibility="private")
 
 

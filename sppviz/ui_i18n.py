@@ -62,6 +62,25 @@ EN: dict[str, str] = {
     "tab_projection": "3 · Window → cells",
     "tab_spp": "4 · Pyramid pooling",
     "tab_detections": "5 · Detections",
+    "tab_why": "6 · Why SPP",
+    "nar_why": (
+        "**Step 6 · Why SPP-net.** R-CNN crops every window from the image, **warps** it to a fixed size and runs "
+        "the whole network on each crop: its conv cost grows like $n \\cdot 227^2$ for $n \\approx 2000$ windows. "
+        "SPP-net runs the convolutional layers **once** on the whole image and pools every window from the shared "
+        "conv5 map: about $r \\cdot s^2$ with $r \\approx 4/3$, i.e. roughly $1/160$ of R-CNN's at $s = 688$ "
+        "(paper). The warp also distorts the objects (below: each crop next to its warp); SPP-net keeps their aspect ratio. "
+        "Press the button to time the R-CNN path on $N$ windows of this image with the same weights."),
+    "why_n": "N windows for the R-CNN path (the best-scoring ones)",
+    "btn_why": "Run the R-CNN path on N windows",
+    "why_fig": "Crops as they are (aspect kept) next to R-CNN's 224×224 warp",
+    "why_summary": (
+        "**Measured here** ({device}, {model}): the R-CNN path (crop, warp to 224×224, conv1–conv5, SPP, fc) took "
+        "{rcnn_s:.2f} s for {n} windows = **{per_ms:.1f} ms per window**. For all **{k}** windows of this analysis "
+        "that is ≈ **{rcnn_all:.2f} s** (extrapolated from the {n} measured windows). SPP-net for all {k} windows: "
+        "conv5 once per scale {conv:.3f} s + pooling and fc {pool:.3f} s = **{spp:.3f} s**. "
+        "Measured speedup: **{speedup:.1f}×**.  \n"
+        "**Paper** (ZF-5, GPU, ~2,000 windows per image): SPP-net is **102×** faster overall at 1 scale and **38×** "
+        "at 5 scales; the conv layers alone take 14.37 s (R-CNN) vs 0.053 s (SPP-net, 1 scale)."),
     # ---- narratives (Markdown + LaTeX) ----
     "nar_pyramid": (
         "**Step 1 · Image pyramid.** The whole image is resized so that its shorter side equals each scale "
@@ -245,6 +264,23 @@ ZH: dict[str, str] = {
     "tab_projection": "3 · 窗口 → 特征格",
     "tab_spp": "4 · 金字塔池化",
     "tab_detections": "5 · 检测结果",
+    "tab_why": "6 · 为什么用 SPP",
+    "nar_why": (
+        "**第 6 步 · 为什么用 SPP-net。** R-CNN 把每个窗口从图像中裁出来，**拉伸（warp）**到固定尺寸，再对每个裁块跑一遍"
+        "整个网络：卷积开销约为 $n \\cdot 227^2$，$n \\approx 2000$ 个窗口。SPP-net 只在整张图上跑**一次**卷积层，"
+        "再从共享的 conv5 特征图上池化每个窗口：开销约为 $r \\cdot s^2$，$r \\approx 4/3$，在 $s = 688$ 时约为 R-CNN 的 "
+        "$1/160$（论文）。拉伸还会让物体变形（下图：每个裁块旁边是它的拉伸结果）；SPP-net 保持原来的长宽比。"
+        "点按钮，用同样的权重在这张图的 $N$ 个窗口上实测 R-CNN 的做法。"),
+    "why_n": "R-CNN 路径的窗口数 N（分数最高的 N 个）",
+    "btn_why": "在 N 个窗口上运行 R-CNN 的做法",
+    "why_fig": "原样的裁块（保持长宽比）与 R-CNN 拉伸成的 224×224",
+    "why_summary": (
+        "**本机实测**（{device}，{model}）：R-CNN 路径（裁剪、拉伸到 224×224、conv1–conv5、SPP、全连接）处理 {n} 个窗口用了 "
+        "{rcnn_s:.2f} 秒 = **每个窗口 {per_ms:.1f} 毫秒**。本次分析的全部 **{k}** 个窗口约需 **{rcnn_all:.2f} 秒**"
+        "（由实测的 {n} 个窗口外推）。SPP-net 处理全部 {k} 个窗口：每个尺度一次 conv5 {conv:.3f} 秒 + 池化与全连接 "
+        "{pool:.3f} 秒 = **{spp:.3f} 秒**。实测加速：**{speedup:.1f}×**。  \n"
+        "**论文**（ZF-5，GPU，每张图约 2000 个窗口）：SPP-net 整体快 **102×**（1 个尺度）和 **38×**（5 个尺度）；"
+        "仅卷积层就是 14.37 秒（R-CNN）对 0.053 秒（SPP-net，1 个尺度）。"),
     # ---- narratives ----
     "nar_pyramid": (
         "**第 1 步 · 图像金字塔。** 把整张图缩放到短边等于每个尺度 $s \\in S$，然后对每个尺度的整张图**只跑一次** "

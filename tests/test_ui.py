@@ -339,3 +339,21 @@ def test_sessions_never_see_each_others_images_or_results(model):
     # B's changes leave A's analysis and selection alone
     assert entry(va).a is ea.a and entry(va).a.image_wh == load_image(va["image"])[0].shape[1::-1]
     assert wa["state"]["k"] == 3 and wb["state"]["k"] == 3 and wa["state"]["sid"] != wb["state"]["sid"]
+
+
+# ---------------------------------------------------------------------------------- 6 · why SPP
+
+
+def test_why_spp_times_the_rcnn_path_against_spp(done):
+    v, _ = done
+    out = ui.compare_rcnn({**v, "why_n": 8})
+    summary = out["why_summary"]
+    speedup = float(re.search(r"Measured speedup: \*\*([\d.]+)×", summary).group(1))
+    assert speedup > 1
+    K = len(entry(v).a.windows)
+    assert "for 8 windows" in summary and f"all **{K}** windows" in summary and "102×" in summary
+    assert Path(out["why_fig"]).is_file()
+    with pytest.raises(gr.Error, match="Analyze first"):
+        ui.compare_rcnn(dict(ui.DEFAULTS, state={}, why_n=8))
+    zh = ui.compare_rcnn({**v, "why_n": 8}, lang="zh")
+    assert "实测加速" in zh["why_summary"]

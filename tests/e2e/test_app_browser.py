@@ -154,6 +154,16 @@ def test_walkthrough(browser, app_url, screenshots, page_errors):
     assert table_rows(page) == n_low != n_high
     page.screenshot(path=str(screenshots / "5_detections.png"), full_page=True)
 
+    # 6 · why SPP: the R-CNN path on 8 windows, timed against SPP-net on all of them
+    page.click("#tab-why-button")
+    set_slider(page, "#why-n", 8)
+    page.click("#why-btn")
+    page.wait_for_function("() => /speedup: [\\d.]+×/.test(document.querySelector('#why-summary').innerText)",
+                           timeout=TIMEOUT)
+    assert "for 8 windows" in page.locator("#why-summary").inner_text()
+    page.wait_for_selector("#why-fig img", timeout=TIMEOUT)
+    page.screenshot(path=str(screenshots / "6_why.png"), full_page=True)
+
     assert page_errors == []
     page.close()
 
