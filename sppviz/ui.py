@@ -1008,6 +1008,128 @@ def compare_rcnn(v: dict, lang: str = "en", progress=None) -> dict:
 
 
 # ----------------------------------------------------------------------------------------
+# step 7 · SPP vs RoIPool vs RoIAlign for the selected window at one level
+
+COMPARE_LEVEL = 6  # the level compared when step 4 has none selected
+COMPARE_METHODS = (("SPP", "paper"), ("RoIPool", "fast-rcnn"), ("RoIAlign", "roialign"))
+COMPARE_HEADERS = ("cmp_h_method", "cmp_h_region", "cmp_h_max", "cmp_h_mean")
+
+
+def pooled_by_method(fmap: torch.Tensor, d: analysis.WindowDetail, n: int, stride: float) -> dict:
+    """The window's n×n pooled values [C, n, n] by each method, all from the same conv5 map:
+    SPP = spatial_pyramid_pool on the paper cells, RoIPool = the same on the fast-rcnn cells (round(x/S)),
+    RoIAlign = torchvision's roi_align on the scaled box (spatial_scale 1/S, sampling_ratio 2, aligned)."""
+    from torchvision.ops import roi_align
+
+    fm = fmap.detach().float().cpu()
+    C = fm.shape[0]
+    out = {}
+    for name, rule in COMPARE_METHODS[:2]:
+        cells = torch.tensor([list(d.cells[rule])], dtype=torch.long)
+        out[name] = spp.spatial_pyramid_pool(fm, cells, (n,), "adaptive")[0].reshape(C, n, n)
+    box = torch.tensor([[0.0, *(float(x) for x in d.scaled_box)]], dtype=torch.float32)
+    out["RoIAlign"] = roi_align(fm[None], box, output_size=(n, n), spatial_scale=1.0 / stride, sampling_ratio=2,
+                                aligned=True)[0]
+    return out
+
+
+def sliding_rows(a: int, levels, lang: str) -> str:
+    """One Markdown line per level: the sliding rule's bin count on an a-cell axis against n."""
+    rows = []
+    for n in levels:
+        try:
+            count = len(spp.bin_edges(a, n, "sliding"))
+            mark = "" if count == n else " ≠ n"
+            rows.append(t("g_sliding_row", lang, n=n, count=count, win=-(-a // n), stride=a // n, mark=mark))
+        except ValueError:
+            rows.append(t("g_sliding_undef", lang, n=n, a=a))
+    return "\n".join(rows)
+
+
+def gotchas_markdown(d: analysis.WindowDetail, levels, offset: float, lang: str) -> str:
+    """The four gotcha cards, with the selected window's own numbers."""
+    cx0, _, cx1, _ = d.chosen
+    a = cx1 - cx0 + 1
+    ex = len(spp.bin_edges(10, 6, "sliding"))
+    p, o = d.cells["paper"], d.cells["original"]
+    parts = [t("g_title", lang),
+             t("g_sliding", lang, k=d.k, a=a, rule=d.rule, rows=sliding_rows(a, levels, lang), ex=ex),
+             t("g_scale", lang),
+             t("g_proj", lang, k=d.k, s=d.scale, px0=p[0], px1=p[2], py0=p[1], py1=p[3], ox0=o[0], ox1=o[2],
+               oy0=o[1], oy1=o[3], o=f"{offset:g}", dl=o[0] - p[0], dt=o[1] - p[1], dr=o[2] - p[2], db=o[3] - p[3]),
+             t("g_yolo", lang)]
+    return "\n\n".join(parts)
+
+
+def compare_figure(chmap: np.ndarray, d: analysis.WindowDetail, samples: geometry.RoIAlignSamples) -> np.ndarray:
+    """The cells SPP and RoIPool read, RoIAlign's bins and sample points, on one crop of the map."""
+    b = samples.bins
+    ra = (float(b[0, 0, 0]), float(b[0, 0, 1]), float(b[-1, -1, 2]), float(b[-1, -1, 3]))
+    cells = {"paper": d.cells["paper"], "fast-rcnn": d.cells["fast-rcnn"], "roialign": ra}
+    span = max(max(c[2] - c[0], c[3] - c[1]) for c in cells.values()) + 1
+    cp = int(max(20, min(56, 860 // (span + 5))))
+    img, lay = figures.projection_grid(chmap, cells, d.box_on_map, cell_px=cp, max_size=900, centres=False,
+                                       return_layout=True)
+    img = np.ascontiguousarray(img)
+    color = figures.rule_color("roialign")
+    n = b.shape[0]
+    for i in range(1, n):  # inner bin edges of RoIAlign (continuous)
+        x = b[0, i, 0]
+        y = b[i, 0, 1]
+        p0, p1 = lay.to_px(x, ra[1]), lay.to_px(x, ra[3])
+        cv2.line(img, (int(round(p0[0])), int(round(p0[1]))), (int(round(p1[0])), int(round(p1[1]))), color, 1,
+                 cv2.LINE_AA)
+        q0, q1 = lay.to_px(ra[0], y), lay.to_px(ra[2], y)
+        cv2.line(img, (int(round(q0[0])), int(round(q0[1]))), (int(round(q1[0])), int(round(q1[1]))), color, 1,
+                 cv2.LINE_AA)
+    r = max(2, cp // 12)
+    for x, y in samples.points.reshape(-1, 2):
+        px, py = lay.to_px(float(x), float(y))
+        c = (int(round(px)), int(round(py)))
+        cv2.circle(img, c, r + 1, (0, 0, 0), -1, cv2.LINE_AA)
+        cv2.circle(img, c, r, color, -1, cv2.LINE_AA)
+    return figures.caption(img, f"n = {n} · lines: RoIAlign's bins · dots: its {samples.points[0, 0].shape[0]}×"
+                                f"{samples.points[0, 0].shape[1]} bilinear samples per bin", position="top")
+
+
+@_guard
+def compare_pooling(v: dict, lang: str = "en") -> dict:
+    """SPP vs RoIPool vs RoIAlign for the selected window at its chosen scale and one level (step 4's
+    level, else 6): the figure of what each reads, the |Δ| table over all channels, the gotcha cards."""
+    t0 = time.perf_counter()
+    st, e, rules, levels, d, _ = _current_detail(v, lang)
+    try:
+        n = int(v.get("spp_level") or COMPARE_LEVEL)
+    except (TypeError, ValueError):
+        raise ValueError(f"the level must be an integer, got {v.get('spp_level')!r}") from None
+    if not 1 <= n <= 64:
+        raise ValueError(f"the level must lie in 1..64, got {n}")
+    g = e.a.geometry
+    fmap = e.a.feats[d.scale_index].fmap
+    pooled = pooled_by_method(fmap, d, n, float(g.stride))
+    ref = pooled["SPP"]
+    samples = geometry.roialign_samples(list(d.scaled_box), float(g.stride), n, sampling_ratio=2, aligned=True)
+    b = samples.bins
+    ra = (float(b[0, 0, 0]), float(b[0, 0, 1]), float(b[-1, -1, 2]), float(b[-1, -1, 3]))
+    rows = []
+    for name, rule in COMPARE_METHODS:
+        diff = (pooled[name] - ref).abs()
+        if rule == "roialign":
+            region = f"{ra[0]:.2f}..{ra[2]:.2f}; {ra[1]:.2f}..{ra[3]:.2f}"
+        else:
+            c = d.cells[rule]
+            region = f"{c[0]}..{c[2]}; {c[1]}..{c[3]}"
+        rows.append([name, region, round(float(diff.max()), 6), round(float(diff.mean()), 6)])
+    fig = compare_figure(_channel(e, d.scale_index, d.channel), d, samples)
+    ms = 1000 * (time.perf_counter() - t0)
+    info = t("cmp_info", lang, k=d.k, s=d.scale, n=n, c=d.channel, C=_channels_of(e), ms=ms, rx0=ra[0], rx1=ra[2],
+             ry0=ra[1], ry1=ra[3])
+    return _encode_all({"cmp_fig": fig, "cmp_info": info,
+                        "cmp_table": {"headers": [t(k, lang) for k in COMPARE_HEADERS], "data": rows},
+                        "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang)})
+
+
+# ----------------------------------------------------------------------------------------
 # the API for programs (gradio_client): `analyze` and `project`
 
 
@@ -1298,6 +1420,18 @@ def build_app() -> gr.Blocks:
                     C["why_btn"] = gr.Button(L("btn_why"), variant="primary", elem_id="why-btn", scale=1)
                 C["why_summary"] = gr.Markdown(elem_id="why-summary")
                 C["why_fig"] = _img("why_fig", elem_id="why-fig")
+            with gr.Tab(L("tab_compare"), id="tab-compare", elem_id="tab-compare"):
+                _md("nar_compare")
+                with gr.Row(equal_height=True):
+                    C["cmp_info"] = gr.Markdown(L("cmp_idle"), elem_id="cmp-info")
+                    C["cmp_btn"] = gr.Button(L("btn_compare"), variant="primary", elem_id="cmp-btn", scale=0,
+                                             min_width=160)
+                with gr.Row(equal_height=False):
+                    C["cmp_fig"] = _panel("cmp_fig", elem_id="cmp-fig", scale=3)
+                    with gr.Column(scale=2, min_width=320):
+                        C["cmp_table"] = gr.Dataframe(label=L("cmp_table"), interactive=False, elem_id="cmp-table",
+                                                      headers=[t(k) for k in COMPARE_HEADERS])
+                        C["cmp_gotchas"] = gr.Markdown(elem_id="cmp-gotchas", elem_classes=["narrative"])
         with gr.Row():
             C["export"] = gr.Button(L("btn_export"), variant="secondary", scale=1)
             C["export_file"] = gr.File(label=L("export_file"), visible=False, interactive=False, scale=2)
@@ -1330,6 +1464,7 @@ POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_a
 FEAT_OUT = ("fm_map", "fm_overlay", "fm_info")
 DET_OUT = ("det_after", "det_before", "det_table", "det_info")
 WHY_OUT = ("why_summary", "why_fig")
+CMP_OUT = ("cmp_fig", "cmp_info", "cmp_table", "cmp_gotchas")
 ALL_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale", "fm_channel", "det_classes",
                                *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
 
@@ -1380,20 +1515,27 @@ def _wire(C: dict) -> None:
     win_out, pool_out = [C[k] for k in WINDOW_OUT], [C[k] for k in POOL_OUT]
     feat_out, det_out = [C[k] for k in FEAT_OUT], [C[k] for k in DET_OUT]
     pool_after = {"fn": plain(refresh_pooling, POOL_OUT), "inputs": ins, "outputs": pool_out, **quiet}
+    # step 7 follows the window, the levels, the level and the channel (10-20 ms: no conv, one roi_align)
+    cmp_after = {"fn": plain(compare_pooling, CMP_OUT), "inputs": ins, "outputs": [C[k] for k in CMP_OUT], **quiet}
 
-    C["analyze"].click(on_analyze, everything, all_out, api_visibility="private", concurrency_id="analyze")
-    C["win_img"].select(on_click_window, ins, win_out, **quiet).success(**pool_after)
-    C["win_k"].submit(plain(select_window, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after)
-    C["det_table"].select(on_det_row, ins, win_out, **quiet).success(**pool_after)
-    C["clear"].click(plain(clear_boxes, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after)
+    C["analyze"].click(on_analyze, everything, all_out, api_visibility="private",
+                       concurrency_id="analyze").success(**cmp_after)
+    C["win_img"].select(on_click_window, ins, win_out, **quiet).success(**pool_after).success(**cmp_after)
+    C["win_k"].submit(plain(select_window, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after).success(
+        **cmp_after)
+    C["det_table"].select(on_det_row, ins, win_out, **quiet).success(**pool_after).success(**cmp_after)
+    C["clear"].click(plain(clear_boxes, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after).success(
+        **cmp_after)
     for name in ("projection", "scale_rule", "bin_rule"):
         (C[name].input(plain(change_rules, WINDOW_OUT), ins, win_out, **quiet)
          .success(**pool_after)
-         .success(plain(change_detections, DET_OUT), ins, det_out, **quiet))
+         .success(plain(change_detections, DET_OUT), ins, det_out, **quiet)
+         .success(**cmp_after))
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
                        ("spp_channel", "channel")):
         fn = plain(functools.partial(change_pooling, what=what), POOL_OUT)
-        (C[name].submit if name == "custom_levels" else C[name].input)(fn, ins, pool_out, **quiet)
+        (C[name].submit if name == "custom_levels" else C[name].input)(fn, ins, pool_out, **quiet).success(
+            **cmp_after)
     C["spp_values"].select(on_click_bin("values"), ins, pool_out, **quiet)
     C["spp_map"].select(on_click_bin("map"), ins, pool_out, **quiet)
     for name in ("fm_scale", "fm_view", "fm_channel"):
@@ -1402,6 +1544,7 @@ def _wire(C: dict) -> None:
         C[name].input(plain(change_detections, DET_OUT), ins, det_out, **quiet)
     C["why_btn"].click(on_compare, ins, [C[k] for k in WHY_OUT], api_visibility="private",
                        concurrency_id="analyze")
+    C["cmp_btn"].click(plain(compare_pooling, CMP_OUT), ins, [C[k] for k in CMP_OUT], **quiet)
     C["export"].click(on_export, ins, [C["export_file"]], api_visibility="private")
 
 

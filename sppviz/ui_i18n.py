@@ -215,6 +215,40 @@ EN: dict[str, str] = {
     "err_box_small": "The drawn box has no area: click two different corners.",
     "err_setting": "Unknown {what} {value!r}; choose one of {choices}.",
     "err_window_index": "Window {k} does not exist: this image has {n} windows (0..{last}).",
+    # ---- step 7 · SPP vs RoIPool vs RoIAlign ----
+    "tab_compare": "7 · SPP vs RoIPool vs RoIAlign",
+    "nar_compare": ("**Step 7 · SPP vs RoIPool vs RoIAlign.** Three ways to pool the same window at one level n from the "
+                    "same conv5 map: **SPP** (paper cells, adaptive bins, max), **RoIPool** (Fast R-CNN: cells = "
+                    "round(x/S), same adaptive bins, max) and **RoIAlign** (Mask R-CNN: no rounding, continuous bins, "
+                    "2×2 bilinear samples per bin, averaged). It follows the selected window and the level and channel "
+                    "chosen in step 4 (default level 6); **Compare** recomputes it."),
+    "btn_compare": "Compare",
+    "cmp_fig": "What each method reads on conv5 (selected channel)",
+    "cmp_table": "Pooled n×n values, difference from SPP over all channels",
+    "cmp_idle": "Press **Compare** (after **Analyze**).",
+    "cmp_h_method": "method",
+    "cmp_h_region": "conv5 cells (x; y)",
+    "cmp_h_max": "max |Δ|",
+    "cmp_h_mean": "mean |Δ|",
+    "cmp_info": ("Window **#{k}** at s = {s}, level **n = {n}**, channel {c} of {C}; {ms:.0f} ms. RoIAlign box on the map "
+                 "(x/S − ½): x {rx0:.2f}..{rx1:.2f}, y {ry0:.2f}..{ry1:.2f}."),
+    "g_title": "### Gotchas",
+    "g_sliding": ("**(a) Sliding vs adaptive bins.** The paper's sliding rule (§2.3: window ⌈a/n⌉, stride ⌊a/n⌋) does not "
+                  "always give n bins; the adaptive rule (Appendix A) always does. Window #{k} is **a = {a}** cells wide "
+                  "({rule} projection):\n\n{rows}\n\nFixed example: a = 10, n = 6 → window 2, stride 1 → **{ex} bins**, "
+                  "not 6 (the paper's own 180-px training size)."),
+    "g_sliding_row": "- n = {n}: sliding gives **{count}** bins{mark} (window {win}, stride {stride}); adaptive gives {n}",
+    "g_sliding_undef": "- n = {n}: sliding is **undefined** (a = {a} < n: stride ⌊a/n⌋ = 0); adaptive still gives {n}",
+    "g_scale": ("**(b) 864 vs 874.** The paper lists the scales {480, 576, 688, 864, 1200}; the released code uses "
+                "**874** instead of 864. Both are offered in the scale list."),
+    "g_proj": ("**(c) Paper vs release projection.** Window #{k} at s = {s}: paper cells x {px0}..{px1}, y {py0}..{py1}; "
+               "release (\"original\") cells x {ox0}..{ox1}, y {oy0}..{oy1}; shift (original − paper) left {dl:+d}, "
+               "top {dt:+d}, right {dr:+d}, bottom {db:+d}. Why: the paper's network pads ⌊p/2⌋ (offset 0); the release's ZF-5 does "
+               "not, so cell 0 is centred at pixel **20** (offset 20 vs 0; this backbone's offset: {o} px, which both rules subtract), and its rule widens the window by **1.5 px** "
+               "(the 6.5 px constant) before keeping the cells whose centres lie inside."),
+    "g_yolo": ("**(d) YOLO's \"SPP\" / \"SPPF\" is a different operator.** It runs parallel max-pools with stride 1 "
+               "(e.g. 5, 9, 13) and padding, so the output has the **same spatial size** as the input and is "
+               "concatenated along channels: no bins, no fixed-length vector, no windows."),
 }
 
 ZH: dict[str, str] = {
@@ -404,6 +438,36 @@ ZH: dict[str, str] = {
     "err_box_small": "画的框没有面积：请点击两个不同的角。",
     "err_setting": "未知的{what} {value!r}；可选：{choices}。",
     "err_window_index": "窗口 {k} 不存在：这张图共有 {n} 个窗口（0..{last}）。",
+    # ---- 第 7 步 · SPP、RoIPool 与 RoIAlign ----
+    "tab_compare": "7 · SPP、RoIPool 与 RoIAlign",
+    "nar_compare": ("**第 7 步 · SPP、RoIPool 与 RoIAlign。** 在同一张 conv5 特征图上，用三种方法把同一个窗口池化到第 n 层："
+                    "**SPP**（论文的特征格、自适应分箱、取最大值），**RoIPool**（Fast R-CNN：特征格 = round(x/S)，同样的自适应分箱，"
+                    "取最大值），**RoIAlign**（Mask R-CNN：不取整，连续分箱，每个箱 2×2 个双线性采样点取平均）。它跟随当前选中的窗口，以及第 4 步选的层级和通道"
+                    "（默认层级 6）；点**比较**可重新计算。"),
+    "btn_compare": "比较",
+    "cmp_fig": "每种方法在 conv5 上读取的区域（所选通道）",
+    "cmp_table": "池化得到的 n×n 值：所有通道上与 SPP 的差",
+    "cmp_idle": "请（在**分析**之后）点**比较**。",
+    "cmp_h_method": "方法",
+    "cmp_h_region": "conv5 上的区域（x；y）",
+    "cmp_h_max": "最大 |Δ|",
+    "cmp_h_mean": "平均 |Δ|",
+    "cmp_info": ("窗口 **#{k}**，尺度 s = {s}，层级 **n = {n}**，通道 {c}（共 {C} 个）；耗时 {ms:.0f} 毫秒。RoIAlign 在特征图上的框"
+                 "（x/S − ½）：x {rx0:.2f}..{rx1:.2f}，y {ry0:.2f}..{ry1:.2f}。"),
+    "g_title": "### 容易踩的坑",
+    "g_sliding": ("**(a) 滑动分箱与自适应分箱。** 论文的滑动规则（§2.3：窗口 ⌈a/n⌉，步长 ⌊a/n⌋）不一定得到 n 个箱；"
+                  "自适应规则（附录 A）总是得到 n 个。窗口 #{k} 宽 **a = {a}** 个特征格（{rule} 投影）：\n\n{rows}\n\n"
+                  "固定示例：a = 10，n = 6 → 窗口 2，步长 1 → **{ex} 个箱**，而不是 6 个（正是论文自己的 180 像素训练尺寸）。"),
+    "g_sliding_row": "- n = {n}：滑动规则得到 **{count}** 个箱{mark}（窗口 {win}，步长 {stride}）；自适应规则得到 {n} 个",
+    "g_sliding_undef": "- n = {n}：滑动规则**无定义**（a = {a} < n：步长 ⌊a/n⌋ = 0）；自适应规则仍得到 {n} 个箱",
+    "g_scale": ("**(b) 864 还是 874。** 论文列出的尺度是 {480, 576, 688, 864, 1200}；作者发布的代码用的是 **874** 而不是 864。"
+                "两者都在尺度列表里。"),
+    "g_proj": ("**(c) 论文投影与发布代码投影。** 窗口 #{k}，尺度 s = {s}：论文规则的特征格 x {px0}..{px1}，y {py0}..{py1}；"
+               "发布代码（\"original\"）的特征格 x {ox0}..{ox1}，y {oy0}..{oy1}；偏移（original − paper）左 {dl:+d}、"
+               "上 {dt:+d}、右 {dr:+d}、下 {db:+d}。原因：论文的网络按 ⌊p/2⌋ 填充（偏移 0）；发布的 ZF-5 没有，所以第 0 个特征格的中心在像素 **20**"
+               "（偏移 20 对 0；当前骨干网络的偏移为 {o} 像素，两条规则都会减去它）；而且它的规则先把窗口放宽 **1.5 像素**（常数 6.5），再保留中心落在窗口内的特征格。"),
+    "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），输出与输入"
+               "**空间尺寸相同**，再沿通道拼接：没有分箱，没有定长向量，也没有窗口。"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

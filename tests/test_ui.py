@@ -357,3 +357,61 @@ def test_why_spp_times_the_rcnn_path_against_spp(done):
         ui.compare_rcnn(dict(ui.DEFAULTS, state={}, why_n=8))
     zh = ui.compare_rcnn({**v, "why_n": 8}, lang="zh")
     assert "实测加速" in zh["why_summary"]
+
+
+# ---------------------------------------------------------------------------------- 7 · SPP vs RoIPool vs RoIAlign
+
+
+def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
+    from sppviz import spp
+
+    v, _ = done
+    a = entry(v).a
+    k = v["state"]["k"]
+    out = ui.compare_pooling({**v, "spp_level": 6, "spp_channel": 3})
+    assert Path(out["cmp_fig"]).is_file()
+    rows = {r[0]: r for r in out["cmp_table"]["data"]}
+    assert list(rows) == ["SPP", "RoIPool", "RoIAlign"]
+    for r in rows.values():
+        float(r[2]), float(r[3])  # the numbers parse as floats
+    assert float(rows["SPP"][2]) == 0.0 and float(rows["SPP"][3]) == 0.0
+    # own recomputation: the window at its chosen scale, SPP on the paper cells, RoIPool on the fast-rcnn cells
+    cells = expected_cells(a, k)
+    si = pyramid.select_scale(a.windows[k].tolist(), a.image_wh, a.scales, rule="paper")
+    fm = a.feats[si].fmap.float()
+    ref = spp.spatial_pyramid_pool(fm, [list(cells["paper"])], (6,))
+    roi = spp.spatial_pyramid_pool(fm, [list(cells["fast-rcnn"])], (6,))
+    diff = (roi - ref).abs()
+    assert float(rows["RoIPool"][2]) == pytest.approx(float(diff.max()), abs=1e-5)
+    assert float(rows["RoIPool"][3]) == pytest.approx(float(diff.mean()), abs=1e-5)
+    c = cells["fast-rcnn"]
+    assert rows["RoIPool"][1] == f"{c[0]}..{c[2]}; {c[1]}..{c[3]}"
+    # RoIAlign: torchvision on the scaled box, spatial_scale 1/stride, sampling_ratio 2, aligned
+    import torch
+    from torchvision.ops import roi_align
+
+    f = pyramid.scale_factor(*a.image_wh, a.scales[si])
+    box = torch.tensor([[0.0, *(x * f for x in a.windows[k].tolist())]], dtype=torch.float32)
+    ra = roi_align(fm[None], box, (6, 6), 1.0 / a.geometry.stride, 2, True)[0].reshape(1, -1)
+    assert float(rows["RoIAlign"][2]) == pytest.approx(float((ra - ref).abs().max()), abs=1e-4)
+    # gotcha (a): the window's sliding bin count at level 6 (spp.bin_edges), and the fixed 10 / 6 → 9 example
+    cx0, _, cx1, _ = cells["paper"]
+    width = cx1 - cx0 + 1
+    gotchas = out["cmp_gotchas"]
+    assert f"**a = {width}**" in gotchas
+    try:
+        n6 = len(spp.bin_edges(width, 6, "sliding"))
+        assert f"n = 6: sliding gives **{n6}** bins" in gotchas
+    except ValueError:
+        assert "n = 6: sliding is **undefined**" in gotchas
+    assert "**9 bins**" in gotchas and "874" in gotchas and "SPPF" in gotchas
+    p, o = cells["paper"], cells["original"]
+    assert f"paper cells x {p[0]}..{p[2]}, y {p[1]}..{p[3]}" in gotchas
+    assert f"cells x {o[0]}..{o[2]}, y {o[1]}..{o[3]}" in gotchas and "1.5 px" in gotchas
+    assert "n = 6" in out["cmp_info"]
+    # Chinese
+    zh = ui.compare_pooling({**v, "spp_level": 6}, lang="zh")
+    assert "容易踩的坑" in zh["cmp_gotchas"] and "滑动规则" in zh["cmp_gotchas"] and "窗口" in zh["cmp_info"]
+    assert zh["cmp_table"]["headers"][0] == "方法"
+    with pytest.raises(gr.Error, match="Analyze first"):
+        ui.compare_pooling(dict(ui.DEFAULTS, state={}))

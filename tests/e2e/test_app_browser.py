@@ -164,6 +164,14 @@ def test_walkthrough(browser, app_url, screenshots, page_errors):
     page.wait_for_selector("#why-fig img", timeout=TIMEOUT)
     page.screenshot(path=str(screenshots / "6_why.png"), full_page=True)
 
+    # 7 · SPP vs RoIPool vs RoIAlign: follows the window and level 6 chosen above (no button press needed)
+    page.click("#tab-compare-button")
+    page.wait_for_function("() => /n = 6/.test(document.querySelector('#cmp-info').innerText)", timeout=TIMEOUT)
+    page.wait_for_selector("#cmp-fig img", timeout=TIMEOUT)
+    assert "RoIPool" in page.locator("#cmp-table").inner_text()
+    assert "Gotchas" in page.locator("#cmp-gotchas").inner_text()
+    page.screenshot(path=str(screenshots / "7_compare.png"), full_page=True)
+
     assert page_errors == []
     page.close()
 
