@@ -71,21 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_arguments(tr)
     tr.set_defaults(func=lambda a: train.main(a, sys.argv[2:]))
 
-    ev = sub.add_parser("evaluate", help="AP@0.5 on held-out scenes: SPP 1 / 5 scales and R-CNN")
-    evaluate.add_arguments(ev)
-    ev.set_defaults(func=evaluate.main)
-
-    be = sub.add_parser("bench", help="pooling, pipeline and app latency on this machine")
-    bench.add_arguments(be)
-    be.set_defaults(func=bench.main)
-
-    le = sub.add_parser("lesson", help="offline lesson: PNGs, analysis.json, handout.html, lesson.zip")
-    lesson.add_arguments(le)
-    le.set_defaults(func=lesson.main)
-
-    lt = sub.add_parser("loadtest", help="concurrent gradio_client sessions against the app on 127.0.0.1")
-    loadtest.add_arguments(lt)
-    lt.set_defaults(func=loadtest.main)
+    # subcommands whose module brings its own add_arguments(parser) and main(args)
+    for name, module, help_text in (
+            ("evaluate", evaluate, "AP@0.5 on held-out scenes: SPP 1 / 5 scales and R-CNN"),
+            ("bench", bench, "pooling, pipeline and app latency on this machine"),
+            ("lesson", lesson, "offline lesson: PNGs, analysis.json, handout.html, lesson.zip"),
+            ("loadtest", loadtest, "concurrent gradio_client sessions against the app on 127.0.0.1")):
+        sp = sub.add_parser(name, help=help_text)
+        module.add_arguments(sp)
+        sp.set_defaults(func=module.main)
     return p
 
 
