@@ -1,7 +1,16 @@
+import atexit
 import os
+import shutil
+import tempfile
 
-import pytest
-import torch
+# A Gradio file cache of this test run's own (set before gradio is imported). The default,
+# /tmp/gradio, is shared with earlier runs: a panel whose content matches a file cached over an hour
+# ago reuses that file, which the app's delete_cache sweep may remove while the browser fetches it.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="sppviz-test-gradio-")
+atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # Two cores on the target machine; tests must not download anything.
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

@@ -52,6 +52,7 @@ def open_page(browser, url, errors: list, locale="en-US"):
     page = browser.new_page(viewport={"width": 1600, "height": 1100}, locale=locale)
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("response", lambda r: errors.append(f"http {r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url)
     page.wait_for_selector("#analyze-btn", timeout=60_000)
     return page
