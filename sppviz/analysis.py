@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import geometry, proposals, pyramid, spp
+from . import geometry, multiscale, proposals, pyramid, spp
 from .detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
 
 PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid", "user")
@@ -187,6 +187,29 @@ class Analysis:
                    **rules) -> tuple[Detections, Detections]:
         """(before NMS, after NMS) from the cached window scores: no conv, no pooling."""
         res = self.result(**rules)
+        return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
+
+    def combined_result(self, projection: str = "paper", bin_rule: str = "adaptive") -> WindowResult:
+        """Scores of every window from its vectors combined over **all** scales (element-wise max,
+        ``multiscale.max_over_scales_vectors``) instead of one best scale, through the same head (the
+        model's own levels). ``scale_index`` and ``cells`` are -1: no single scale is used. Cached per rules."""
+        key = ("max-over-scales", projection, bin_rule)
+        if key not in self._results:
+            t0 = time.perf_counter()
+            pooled = multiscale.max_over_scales_vectors(self.feats, self.windows, self.geometry,
+                                                        self.detector.net.levels, projection, bin_rule)
+            t1 = time.perf_counter()
+            probs, boxes = self.detector.head(pooled, self.windows)
+            K = len(self.windows)
+            self._results[key] = WindowResult(self.windows, self.scales, torch.full((K,), -1, dtype=torch.long),
+                                              torch.full((K, 4), -1, dtype=torch.long), pooled[:0], probs, boxes,
+                                              {"pool_s": t1 - t0, "head_s": time.perf_counter() - t1})
+        return self._results[key]
+
+    def combined_detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes=None,
+                            projection: str = "paper", bin_rule: str = "adaptive") -> tuple[Detections, Detections]:
+        """(before NMS, after NMS) from the max-over-scales vectors (``combined_result``)."""
+        res = self.combined_result(projection, bin_rule)
         return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
 
     def best_window(self, min_side: float = 0.15) -> int:
