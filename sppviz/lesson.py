@@ -203,9 +203,14 @@ def _md(text: str) -> str:
     return s
 
 
+def without_clicks(text: str) -> str:
+    """A narrative without its last sentence when that one asks for a click (no clicks on paper or in
+    the app's lesson mode)."""
+    return _CLICK.sub("", text)
+
+
 def _narrative(key: str, lang: str) -> str:
-    """An app narrative without its last sentence when that one asks for a click (no clicks on paper)."""
-    return f"<p>{_md(_CLICK.sub('', t(key, lang)))}</p>"
+    return f"<p>{_md(without_clicks(t(key, lang)))}</p>"
 
 
 def _label(key: str, lang: str) -> str:
@@ -296,26 +301,45 @@ def handout_html(a: analysis.Analysis, d: analysis.WindowDetail, data: dict, ima
 def export_lesson(image_path, out_dir, lang: str = "en", scales=(pyramid.SINGLE_SCALE,), levels=(1, 2, 3, 6),
                   window: int | None = None, detector=None) -> dict:
     """Analyze ``image_path`` with the bundled detector (or ``detector``) and write the lesson into
-    ``out_dir``. Returns {"out_dir", "window", "files": [names], "zip"}."""
+    ``out_dir`` (:func:`write_lesson`). Returns {"out_dir", "window", "files": [names], "zip"}."""
     from .model import load_default_detector
 
-    if lang not in ("en", "zh"):
-        raise ValueError(f"unknown language {lang!r}; choose en or zh")
+    _check_lang(lang)
     scales = pyramid.validate_scales(scales)
     levels = spp.check_levels(levels)
     img, notices = load_image(image_path)
     det = detector if detector is not None else load_default_detector()
     a = analysis.analyze(img, det, scales, notices=notices)
+    return write_lesson(a, out_dir, lang, levels, window, Path(str(image_path)).name)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("en", "zh"):
+        raise ValueError(f"unknown language {lang!r}; choose en or zh")
+
+
+def write_lesson(a: analysis.Analysis, out_dir, lang: str = "en", levels=(1, 2, 3, 6), window: int | None = None,
+                 image_name: str = "image", scale_rule: str = "paper", projection: str = "paper",
+                 bin_rule: str = "adaptive", score_thresh: float = SCORE_THRESH, nms_iou: float = NMS_IOU) -> dict:
+    """Write the lesson of an existing analysis ``a`` (conv5 reused: what the app's lesson button
+    calls) into ``out_dir``: every figure as PNG, analysis.json, handout.html and lesson.zip holding
+    them. ``window``: the selected window (default :func:`pick_window`). Returns {"out_dir", "window",
+    "files": [names], "zip"}."""
+    _check_lang(lang)
+    levels = spp.check_levels(levels)
     if window is None:
         k = pick_window(a)
     else:
         k = int(window)
         if not 0 <= k < len(a.windows):
             raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
-    d = analysis.window_detail(a, k, levels)
-    before, after = a.detections(SCORE_THRESH, NMS_IOU)
-    classes = det.classes
+    rules = {"scale_rule": scale_rule, "projection": projection, "bin_rule": bin_rule}
+    d = analysis.window_detail(a, k, levels, **rules)
+    before, after = a.detections(score_thresh, nms_iou, **rules)
+    classes = a.detector.classes
     data = lesson_data(a, d, before, after, classes)
+    data["detections"].update(score_thresh=float(score_thresh), nms_iou=float(nms_iou))
+    data["rules"] = rules
     data["notices"] = list(a.notices)
     data["lang"] = lang
 
@@ -327,7 +351,7 @@ def export_lesson(image_path, out_dir, lang: str = "en", scales=(pyramid.SINGLE_
         files.append(name)
     (out / "analysis.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     files.append("analysis.json")
-    (out / "handout.html").write_text(handout_html(a, d, data, Path(str(image_path)).name, lang), encoding="utf-8")
+    (out / "handout.html").write_text(handout_html(a, d, data, image_name, lang), encoding="utf-8")
     files.append("handout.html")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

@@ -30,6 +30,7 @@ import io
 import json
 import math
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -44,11 +45,11 @@ import gradio as gr
 import numpy as np
 import torch
 
-from . import analysis, backbones, figures, geometry, proposals, pyramid, report, spp
+from . import analysis, backbones, figures, geometry, lesson, multiscale, proposals, pyramid, report, spp
 from .detector import RCNN_SIZE, warp_crops
 from .images import ImageError, load_image
 from .model import ASSETS, load_default_detector, load_detector, setup_threads
-from .ui_i18n import STRINGS, lang_of, t
+from .ui_i18n import STRINGS, pick_lang, t
 
 EXAMPLES_DIR = ASSETS / "examples"
 SCALE_CHOICES = (480, 576, 688, 864, 874, 1200)
@@ -152,6 +153,11 @@ SESSIONS = analysis.LRUCache(SESSION_ENTRIES, SESSION_BYTES, sizeof=lambda e: e.
 DETAILS = analysis.LRUCache(256)
 # per-image arrays: resized images (up to ~6 MB each at s = 1200), channel means / maxima
 ARRAYS = analysis.LRUCache(64, 256 * 2**20, sizeof=lambda arr: arr.nbytes)
+# small per-session facts: sid -> the image's file name (for the lesson handout); sid -> the last
+# "why SPP" measurement (re-worded when the language changes); (aid, k, rules) -> multiscale.WindowScales
+IMAGE_NAMES = analysis.LRUCache(256)
+WHY_RESULTS = analysis.LRUCache(256)
+WINDOW_SCALES = analysis.LRUCache(64)
 
 
 def _store(sid: str, base, a) -> _Entry:
@@ -296,7 +302,9 @@ def encode_panel(arr: np.ndarray) -> str:
     data = buf.tobytes()
     _PANEL_DIR.mkdir(parents=True, exist_ok=True)
     path = _PANEL_DIR / f"{hashlib.blake2b(data, digest_size=12).hexdigest()}.jpg"
-    if not path.exists():
+    try:  # the same panel again: mark it fresh, or the age-based pruning below may delete it right away
+        os.utime(path)
+    except FileNotFoundError:
         tmp = path.with_suffix(f".{uuid.uuid4().hex[:8]}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
@@ -597,22 +605,44 @@ def render_spp(e: _Entry, d: analysis.WindowDetail, level: int, sel_bin, lang: s
     return out
 
 
+def _class_filter(a: analysis.Analysis, v: dict) -> list[int]:
+    """Indices of the classes ticked in step 5 (all when none was sent)."""
+    classes = a.detector.classes
+    chosen = v.get("classes")
+    return list(range(len(classes))) if chosen is None else [classes.index(c) for c in chosen if c in classes]
+
+
+def _thresholds(v: dict) -> tuple[float, float]:
+    """(score threshold, NMS IoU) of step 5, both in 0..1."""
+    try:
+        thr, iou = float(v.get("thresh", 0.5)), float(v.get("iou", 0.3))
+    except (TypeError, ValueError):
+        raise ValueError(f"the threshold and the IoU must be numbers, got {v.get('thresh')!r} and "
+                         f"{v.get('iou')!r}") from None
+    if not (0.0 <= thr <= 1.0 and 0.0 <= iou <= 1.0):
+        raise ValueError(f"the threshold and the IoU must lie in 0..1, got {thr} and {iou}")
+    return thr, iou
+
+
+def _draw_detections(a: analysis.Analysis, det, cap: int = MAX_DRAWN_DETECTIONS) -> np.ndarray:
+    """The top ``cap`` detections of ``det`` on the image, coloured by class."""
+    classes = a.detector.classes
+    m = min(len(det), cap)
+    labels = [classes[int(c)] for c in det.labels[:m]]
+    cols = [figures.class_color(int(c)) for c in det.labels[:m]]
+    return figures.detections_on_image(a.image, det.boxes[:m].numpy(), labels, det.scores[:m].numpy(), cols,
+                                       width=IMAGE_WIDTH)
+
+
 def render_detections(e: _Entry, v: dict, rules: dict, lang: str) -> dict:
     a = e.a
     classes = a.detector.classes
-    chosen = v.get("classes")
-    idx = list(range(len(classes))) if chosen is None else [classes.index(c) for c in chosen if c in classes]
-    thr, iou = float(v.get("thresh", 0.5)), float(v.get("iou", 0.3))
-    if not (0.0 <= thr <= 1.0 and 0.0 <= iou <= 1.0):
-        raise ValueError(f"the threshold and the IoU must lie in 0..1, got {thr} and {iou}")
+    idx = _class_filter(a, v)
+    thr, iou = _thresholds(v)
     before, after = a.detections(thr, iou, idx, **rules)
 
     def draw(det, cap):
-        m = min(len(det), cap)
-        labels = [classes[int(c)] for c in det.labels[:m]]
-        cols = [figures.class_color(int(c)) for c in det.labels[:m]]
-        return figures.detections_on_image(a.image, det.boxes[:m].numpy(), labels, det.scores[:m].numpy(), cols,
-                                           width=IMAGE_WIDTH)
+        return _draw_detections(a, det, cap)
 
     rows = [[d["label"], d["score"], *d["box"], d["window"]] for d in after.to_list(classes)]
     headers = [t(k, lang) for k in DET_HEADERS]
@@ -632,6 +662,7 @@ DEFAULTS = {
     "bin_rule": "adaptive", "projection": "paper", "scale_rule": "paper", "source": "selective-search-fast",
     "count": 2000, "thresh": 0.5, "iou": 0.3, "classes": None, "fm_scale": 0, "fm_channel": 0,
     "fm_view": "mean", "spp_level": 3, "spp_channel": 0, "draw": False, "win_k": 0, "state": None,
+    "lang": "en", "lesson_step": 1,
 }
 
 
@@ -690,8 +721,6 @@ def analyze_image(v: dict, lang: str = "en", progress=None) -> dict:
     boxes = st.get("boxes") or []
     user_boxes = None
     if source == "user":
-        if not boxes:
-            notices = [*notices, t("status_user_default", lang)]
         user_boxes = boxes or [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
     base = analysis.analyze(img, det, scales, source, count, user_boxes=user_boxes, notices=notices,
                             progress=progress)
@@ -700,13 +729,9 @@ def analyze_image(v: dict, lang: str = "en", progress=None) -> dict:
         progress(0.95, desc="panels")
     st.setdefault("sid", uuid.uuid4().hex)
     e = _store(st["sid"], base, a)
+    IMAGE_NAMES.put(st["sid"], Path(str(path)).name)
     st.update(k=_initial_window(a), bin=None, corner=None)
-    tm = base.timings
-    status = t("status_done", lang, windows=len(a.windows), scales=", ".join(map(str, scales)),
-               model=det.net.trunk.name, device=det.device.type, total=tm["total_s"], prop=tm["proposals_s"],
-               conv=tm["conv_s"], score=tm["score_s"])
-    status += "".join("  \n" + t("status_notice", lang, text=n) for n in a.notices)
-    out = {"status": status}
+    out = {"status": _status(e, st, v, lang)}
     out.update(render_pyramid(e, lang))
     out.update(_window_outputs(e, st, v, lang))
     out.update(_pooling_outputs(e, st, v, lang, reset_channel=True))
@@ -718,6 +743,18 @@ def analyze_image(v: dict, lang: str = "en", progress=None) -> dict:
     out.update(render_detections(e, {**v, "classes": list(det.classes)}, rules, lang))
     _touch(st["sid"], e)
     return _encode_all(out)
+
+
+def _status(e: _Entry, st: dict, v: dict, lang: str) -> str:
+    """The status line of the session's analysis (windows, scales, model, timings, notices)."""
+    a, tm, det = e.a, e.base.timings, e.a.detector
+    status = t("status_done", lang, windows=len(a.windows), scales=", ".join(map(str, a.scales)),
+               model=det.net.trunk.name, device=det.device.type, total=tm["total_s"], prop=tm["proposals_s"],
+               conv=tm["conv_s"], score=tm["score_s"])
+    notices = list(a.notices)
+    if v.get("source") == "user" and not st.get("boxes"):
+        notices.append(t("status_user_default", lang))
+    return status + "".join("  \n" + t("status_notice", lang, text=n) for n in notices)
 
 
 def _select(e: _Entry, st: dict, k: int, v: dict, lang: str) -> dict:
@@ -996,8 +1033,11 @@ def compare_rcnn(v: dict, lang: str = "en", progress=None) -> dict:
     spp_s = conv_s + pool_s
     per = rcnn_s / n
     speedup = per * K / spp_s if spp_s > 0 else float("inf")
-    summary = t("why_summary", lang, device=det.device.type, model=det.net.trunk.name, rcnn_s=rcnn_s, n=n,
-                per_ms=1000 * per, k=K, rcnn_all=per * K, conv=conv_s, pool=pool_s, spp=spp_s, speedup=speedup)
+    numbers = {"device": det.device.type, "model": det.net.trunk.name, "rcnn_s": rcnn_s, "n": n,
+               "per_ms": 1000 * per, "k": K, "rcnn_all": per * K, "conv": conv_s, "pool": pool_s, "spp": spp_s,
+               "speedup": speedup}
+    WHY_RESULTS.put(st["sid"], numbers)  # the summary shown: re-worded, not re-measured, when the language changes
+    summary = t("why_summary", lang, **numbers)
     if progress:
         progress(0.95, desc="warped crops")
     wh = wins[:, 2:] - wins[:, :2] + 1
@@ -1127,6 +1167,233 @@ def compare_pooling(v: dict, lang: str = "en") -> dict:
     return _encode_all({"cmp_fig": fig, "cmp_info": info,
                         "cmp_table": {"headers": [t(k, lang) for k in COMPARE_HEADERS], "data": rows},
                         "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang)})
+
+
+# ----------------------------------------------------------------------------------------
+# step 8 · combining scales: one best scale per window (paper) vs the max over every scale (seed note)
+
+CMB_HEADERS = ("cmb_h_scale", "cmb_h_cells", "cmb_h_size", "cmb_h_best", "cmb_h_share")
+CMB_OUT = ("cmb_vec", "cmb_info", "cmb_table", "cmb_det_best", "cmb_det_max", "cmb_det_info")
+
+
+def _window_scales(e: _Entry, k: int, rules: dict) -> multiscale.WindowScales:
+    """The selected window pooled at every scale with the model's levels (cached per window and rules)."""
+    key = (e.aid, int(k), rules["scale_rule"], rules["projection"], rules["bin_rule"])
+    ws = WINDOW_SCALES.get(key)
+    if ws is None:
+        a = e.a
+        ws = multiscale.window_scales(a.feats, a.windows[int(k)].tolist(), a.image_wh, a.geometry,
+                                      a.detector.net.levels, **rules)
+        WINDOW_SCALES.put(key, ws)
+    return ws
+
+
+def _matched(a_det, b_det, iou: float = 0.5) -> int:
+    """How many detections of ``a_det`` have one in ``b_det`` of the same class with IoU ≥ ``iou``."""
+    if len(a_det) == 0 or len(b_det) == 0:
+        return 0
+    from .detector import box_iou
+
+    same = a_det.labels[:, None] == b_det.labels[None, :]
+    return int(((box_iou(a_det.boxes, b_det.boxes) >= iou) & same).any(1).sum())
+
+
+def combine_figure(e: _Entry, ws: multiscale.WindowScales) -> np.ndarray:
+    """figures.scale_combination of one window (the model's levels and channels)."""
+    levels = e.a.detector.net.levels
+    C = _channels_of(e)
+    return figures.scale_combination(ws.best_vector, ws.combined, ws.source, spp.level_slices(C, levels), levels, C,
+                                     ws.scales, ws.best, width=1100)
+
+
+@_guard
+def combine_scales(v: dict, lang: str = "en", parts=("window", "detections")) -> dict:
+    """Step 8 for the selected window: its vector at the best scale next to the max over all scales
+    (figure, per-scale table, numbers) and (``parts``) the detections of both through the same head.
+    The first call per analysis pools every window at every scale (then cached on the Analysis)."""
+    t0 = time.perf_counter()
+    st = _state(v)
+    e = _entry(st, lang)
+    rules = _rules(v, lang)
+    a = e.a
+    n = len(a.windows)
+    k = int(st.get("k") or 0)
+    if not 0 <= k < n:
+        _fail("err_window_index", lang, k=k, n=n, last=n - 1)
+    out = {}
+    info = None
+    if "window" in parts:
+        ws = _window_scales(e, k, rules)
+        rows = []
+        for i, s in enumerate(ws.scales):
+            cx0, cy0, cx1, cy1 = (int(c) for c in ws.cells[i])
+            rows.append([int(s), f"{cx0}..{cx1}; {cy0}..{cy1}", (cx1 - cx0 + 1) * (cy1 - cy0 + 1),
+                         "✓" if i == ws.best else "", round(100 * float(ws.share[i]), 1)])
+        diff = ws.combined - ws.best_vector
+        info = {"k": k, "s": ws.scales[ws.best], "rule": rules["scale_rule"], "S": len(ws.scales),
+                "changed": 100 * ws.changed, "D": len(ws.combined), "mean": float(diff.mean()),
+                "mx": float(diff.max()), "levels": "{" + ", ".join(map(str, a.detector.net.levels)) + "}"}
+        out.update(cmb_vec=combine_figure(e, ws),
+                   cmb_table={"headers": [t(h, lang) for h in CMB_HEADERS], "data": rows})
+    if "detections" in parts:
+        idx = _class_filter(a, v)
+        thr, iou = _thresholds(v)
+        _, best = a.detections(thr, iou, idx, **rules)
+        _, comb = a.combined_detections(thr, iou, idx, rules["projection"], rules["bin_rule"])
+        _touch(st["sid"], e)
+        out.update(cmb_det_best=_draw_detections(a, best), cmb_det_max=_draw_detections(a, comb),
+                   cmb_det_info=t("cmb_det_info", lang, nb=len(best), nm=len(comb), same=_matched(best, comb),
+                                  thr=thr, iou=iou))
+    if info is not None:  # the time of the whole handler, drawing included
+        text = t("cmb_info", lang, ms=1000 * (time.perf_counter() - t0), **info)
+        out["cmb_info"] = (t("cmb_one", lang, s=a.scales[0]) + "  \n" + text) if len(a.scales) == 1 else text
+    return _encode_all(out)
+
+
+# ----------------------------------------------------------------------------------------
+# lesson mode: the analysed image one step at a time (one figure + its narrative per step)
+
+# (title key, narrative key, panel): the panels are the app's own figures for the selected window
+LESSON_STEPS = (
+    ("ls_t_pyramid", "nar_pyramid", "pyramid"),
+    ("ls_t_features", "nar_features", "features"),
+    ("ls_t_scale", "nar_projection", "scale"),
+    ("ls_t_cells", "nar_rules", "cells"),
+    ("ls_t_rf", "nar_rf", "rf"),
+    ("ls_t_bins", "nar_spp", "bins"),
+    ("ls_t_vector", "nar_vector", "vector"),
+    ("ls_t_det", "nar_det", "detections"),
+    ("ls_t_why", "ls_why", "warps"),
+    ("ls_t_compare", "ls_compare", "compare"),
+    ("ls_t_combine", "nar_combine", "combine"),
+)
+LESSON_OUT = ("lesson_step", "lesson_counter", "lesson_text", "lesson_img", "lesson_back", "lesson_next")
+
+
+def lesson_panel(e: _Entry, d: analysis.WindowDetail, panel: str, v: dict, rules: dict, lang: str) -> np.ndarray:
+    """One lesson step's figure (a uint8 RGB array), drawn by the same functions as the tabs."""
+    a = e.a
+    if panel == "pyramid":
+        return render_pyramid(e, lang)["pyr_img"]
+    if panel == "features":
+        return render_features(e, d.scale_index, d.channel, "mean", lang)["fm_overlay"]
+    if panel in ("scale", "cells", "rf"):
+        return render_projection(e, d, lang)[{"scale": "scale_chart", "cells": "proj_grid", "rf": "rf_img"}[panel]]
+    if panel in ("bins", "vector"):
+        level = int(v.get("spp_level") or _default_level([lv.n for lv in d.levels]))
+        out = render_spp(e, d, level, None, lang, parts={"vector"} if panel == "vector" else set())
+        return out["spp_vector" if panel == "vector" else "spp_map"]
+    if panel == "detections":
+        thr, iou = _thresholds(v)
+        return _draw_detections(a, a.detections(thr, iou, _class_filter(a, v), **rules)[1])
+    if panel == "warps":  # the most distorted of the N best-scoring windows, as in step 6
+        order = _ranked_windows(a)[:WHY_N[2]]
+        wins, ids = a.windows[order], order.tolist()
+        wh = wins[:, 2:] - wins[:, :2] + 1
+        skew = torch.log(wh[:, 0].clamp(min=1) / wh[:, 1].clamp(min=1)).abs()
+        show = torch.argsort(skew, descending=True, stable=True)[:WHY_FIG_WINDOWS]
+        return warp_figure(a.image, wins[show], [ids[int(i)] for i in show])
+    if panel == "compare":
+        n = int(v.get("spp_level") or COMPARE_LEVEL)
+        samples = geometry.roialign_samples(list(d.scaled_box), float(a.geometry.stride), n, sampling_ratio=2,
+                                            aligned=True)
+        return compare_figure(_channel(e, d.scale_index, d.channel), d, samples)
+    if panel == "combine":
+        return combine_figure(e, _window_scales(e, d.k, rules))
+    raise ValueError(f"unknown lesson panel {panel!r}")
+
+
+@_guard
+def lesson_show(v: dict, lang: str = "en", delta: int = 0) -> dict:
+    """Lesson mode: step ``lesson_step + delta`` (clamped to 1..n) of the session's analysis — its title,
+    narrative (no click instructions) and figure, "step k / n", and Back / Next enabled at the ends.
+    Without an analysis it says to press Analyze (no error: the tab may be opened first)."""
+    n = len(LESSON_STEPS)
+    try:
+        k = int(v.get("lesson_step") or 1) + int(delta)
+    except (TypeError, ValueError):
+        raise ValueError(f"the lesson step must be an integer, got {v.get('lesson_step')!r}") from None
+    k = min(max(k, 1), n)
+    st = _state(v)
+    e = SESSIONS.get(st["sid"]) if st.get("sid") else None
+    if e is None:
+        return {"lesson_step": k, "lesson_counter": t("lesson_idle", lang), "lesson_text": "",
+                "lesson_img": None, "lesson_back": gr.update(interactive=False),
+                "lesson_next": gr.update(interactive=False)}
+    rules = _rules(v, lang)
+    d = _detail(e, st["k"], _levels(v, lang), v.get("spp_channel"), rules, lang)
+    title, narrative, panel = LESSON_STEPS[k - 1]
+    img = lesson_panel(e, d, panel, v, rules, lang)
+    return _encode_all({
+        "lesson_step": k,
+        "lesson_counter": f"### {t('lesson_step', lang, k=k, n=n)} · {t(title, lang)}",
+        "lesson_text": lesson.without_clicks(t(narrative, lang)),
+        "lesson_img": img,
+        "lesson_back": gr.update(interactive=k > 1),
+        "lesson_next": gr.update(interactive=k < n)})
+
+
+# ----------------------------------------------------------------------------------------
+# the lesson ZIP (lesson.write_lesson on the session's analysis: the CLI's export, conv5 reused)
+
+
+@_guard
+def export_lesson_zip(v: dict, lang: str = "en") -> tuple[str, str]:
+    """The lesson of the current image, window, levels, rules and thresholds in ``lang``: every figure
+    as PNG at projector width, analysis.json and handout.html, zipped (``lesson.write_lesson``).
+    Returns (the ZIP's path, a one-line summary)."""
+    t0 = time.perf_counter()
+    st, e, rules, levels, _, _ = _current_detail(v, lang)
+    thr, iou = _thresholds(v)
+    tmp = Path(tempfile.mkdtemp(prefix="sppviz-lesson-"))
+    try:
+        res = lesson.write_lesson(e.a, tmp, lang, levels, st["k"], IMAGE_NAMES.get(st["sid"]) or "image",
+                                  score_thresh=thr, nms_iou=iou, **rules)
+        _PANEL_DIR.mkdir(parents=True, exist_ok=True)
+        dest = _PANEL_DIR / f"sppviz_lesson_{lang}_window{res['window']}_{uuid.uuid4().hex[:6]}.zip"
+        shutil.copyfile(tmp / res["zip"], dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    pngs = sum(1 for f in res["files"] if f.endswith(".png"))
+    info = t("lesson_done", lang, k=res["window"], lang_name=t("lang_name", lang), png=pngs,
+             mb=dest.stat().st_size / 2**20, sec=time.perf_counter() - t0)
+    return str(dest), info
+
+
+# ----------------------------------------------------------------------------------------
+# the language switch: every text a handler wrote, again in the chosen language (no conv, no R-CNN)
+
+
+@_guard
+def switch_language(v: dict, lang: str = "en") -> dict:
+    """Re-render what the handlers wrote (status, tables, info lines, the last "why SPP" summary, step 7,
+    step 8 and the lesson step) in ``lang`` from the session's cached analysis; without an analysis only
+    the lesson tab's message. Figures are language-neutral but come along (same renderers)."""
+    st = _state(v)
+    e = SESSIONS.get(st["sid"]) if st.get("sid") else None
+    if e is None:
+        return lesson_show.__wrapped__(v, lang)
+    rules = _rules(v, lang)
+    out = {"status": _status(e, st, v, lang)}
+    out.update(render_pyramid(e, lang))
+    out.update(_window_outputs(e, st, v, lang))
+    out.update(_pooling_outputs(e, st, v, lang, reset_channel=False))
+    view = v.get("fm_view") if v.get("fm_view") in VIEWS else "mean"
+    out.update(render_features(e, int(v.get("fm_scale") or 0), int(v.get("fm_channel") or 0), view, lang))
+    out.update(render_detections(e, v, rules, lang))
+    why = WHY_RESULTS.get(st["sid"])
+    if why is not None:
+        out["why_summary"] = t("why_summary", lang, **why)
+    out = _encode_all(out)
+    out.update(compare_pooling.__wrapped__(v, lang))
+    out.update(combine_scales.__wrapped__({**v, "state": st}, lang))
+    out.update(lesson_show.__wrapped__({**v, "state": st}, lang))
+    return out
+
+
+def initial_language(hint, request: gr.Request | None = None) -> str:
+    """The page's language at load: ``?lang=`` or the last choice (sent by the page), else Accept-Language."""
+    return pick_lang(hint, request)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1299,9 +1566,14 @@ def build_app() -> gr.Blocks:
         warnings.warn(f"sppviz: {e}; the app will say so when Analyze is pressed", stacklevel=2)
     C: dict[str, gr.components.Component] = {}
     with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
-        gr.Markdown(L("title"))
+        with gr.Row(equal_height=True):
+            with gr.Column(scale=5):
+                gr.Markdown(L("title"))
+            C["lang"] = gr.Radio([("English", "en"), ("简体中文", "zh")], value="en", label=L("lang_label"),
+                                 elem_id="lang", scale=1, min_width=240)
         gr.Markdown(L("intro"), elem_classes=["narrative"])
         C["state"] = gr.State({})
+        C["lesson_step"] = gr.State(1)
         with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
@@ -1432,9 +1704,39 @@ def build_app() -> gr.Blocks:
                         C["cmp_table"] = gr.Dataframe(label=L("cmp_table"), interactive=False, elem_id="cmp-table",
                                                       headers=[t(k) for k in COMPARE_HEADERS])
                         C["cmp_gotchas"] = gr.Markdown(elem_id="cmp-gotchas", elem_classes=["narrative"])
+            with gr.Tab(L("tab_combine"), id="tab-combine", elem_id="tab-combine") as C["tab_combine"]:
+                _md("nar_combine")
+                C["cmb_info"] = gr.Markdown(elem_id="cmb-info")
+                with gr.Row(equal_height=False):
+                    C["cmb_vec"] = _panel("cmb_vec", elem_id="cmb-vec", scale=3)
+                    with gr.Column(scale=2, min_width=320):
+                        C["cmb_table"] = gr.Dataframe(label=L("cmb_table"), interactive=False, elem_id="cmb-table",
+                                                      headers=[t(k) for k in CMB_HEADERS])
+                C["cmb_det_info"] = gr.Markdown(elem_id="cmb-det-info")
+                with gr.Row(equal_height=False):
+                    C["cmb_det_best"] = _panel("cmb_det_best", elem_id="cmb-det-best")
+                    C["cmb_det_max"] = _panel("cmb_det_max", elem_id="cmb-det-max")
+            with gr.Tab(L("tab_lesson"), id="tab-lesson", elem_id="tab-lesson") as C["tab_lesson"]:
+                gr.Markdown(L("nar_lesson"), elem_classes=["note"])
+                with gr.Row(equal_height=True):
+                    C["lesson_back"] = gr.Button(L("btn_back"), elem_id="lesson-back", interactive=False, scale=0,
+                                                 min_width=150)
+                    C["lesson_counter"] = gr.Markdown(L("lesson_idle"), elem_id="lesson-counter")
+                    C["lesson_next"] = gr.Button(L("btn_next"), variant="primary", elem_id="lesson-next", scale=0,
+                                                 min_width=150)
+                C["lesson_text"] = gr.Markdown(latex_delimiters=LATEX, elem_classes=["narrative", "lesson-text"],
+                                               elem_id="lesson-text")
+                C["lesson_img"] = gr.Image(label=L("lesson_img"), show_label=False, type="filepath",
+                                           interactive=False, buttons=["download", "fullscreen"], elem_id="lesson-img")
         with gr.Row():
             C["export"] = gr.Button(L("btn_export"), variant="secondary", scale=1)
             C["export_file"] = gr.File(label=L("export_file"), visible=False, interactive=False, scale=2)
+        with gr.Row():
+            C["lesson_btn"] = gr.Button(L("btn_lesson"), variant="secondary", scale=1, elem_id="lesson-btn")
+            with gr.Column(scale=2):
+                C["lesson_info"] = gr.Markdown(elem_id="lesson-info")
+                C["lesson_file"] = gr.File(label=L("lesson_file"), visible=False, interactive=False,
+                                           elem_id="lesson-file")
         # hidden components for the API endpoints
         with gr.Row(visible=False):
             api_image = gr.File(label="image", type="filepath")
@@ -1450,13 +1752,15 @@ def build_app() -> gr.Blocks:
         api_btn2.click(api_project, [api_image, api_box, api_scale_rule, api_projection], api_out,
                        api_name="project")
         _wire(C)
+        demo.load(initial_language, C["lang"], C["lang"], js=LOAD_LANG_JS, api_visibility="private",
+                  show_progress="hidden")
     return demo
 
 
 # Inputs every handler may read, by name.
 SETTINGS = ("state", "image", "scales", "custom_scales", "levels", "custom_levels", "bin_rule", "projection",
             "scale_rule", "source", "count", "thresh", "iou", "det_classes", "fm_scale", "fm_channel", "fm_view",
-            "spp_level", "spp_channel", "draw", "win_k", "why_n")
+            "spp_level", "spp_channel", "draw", "win_k", "why_n", "lang", "lesson_step")
 ANALYZE_ONLY = ("image", "scales", "custom_scales", "count")
 WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table")
 POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_alt", "spp_argmax", "spp_vector",
@@ -1467,6 +1771,30 @@ WHY_OUT = ("why_summary", "why_fig")
 CMP_OUT = ("cmp_fig", "cmp_info", "cmp_table", "cmp_gotchas")
 ALL_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale", "fm_channel", "det_classes",
                                *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
+# what the language switch rewrites: every text a handler wrote
+LANG_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT,
+                                "why_summary", *CMP_OUT, *CMB_OUT, *LESSON_OUT)))
+
+# The language switch also switches Gradio's own translations (the static labels): the page's i18n store
+# is set through ``changeLocale`` of Gradio's frontend core module (what its settings panel calls), found
+# among the loaded scripts; the choice is remembered in localStorage and ``?lang=en|zh`` sets it.
+_APPLY_LOCALE_JS = r"""
+const sppvizLocale = (lang) => {
+  if (lang !== "en" && lang !== "zh") return;
+  try { localStorage.setItem("sppviz-lang", lang); } catch (e) {}
+  const url = performance.getEntriesByType("resource").map((r) => r.name)
+    .find((n) => /\/assets\/core-[\w-]+\.js(\?.*)?$/.test(n));
+  if (url) import(url).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en"))
+    .catch(() => {});
+};
+"""
+SET_LANG_JS = "(lang) => {" + _APPLY_LOCALE_JS + " sppvizLocale(lang); return lang; }"
+LOAD_LANG_JS = ("(current) => {" + _APPLY_LOCALE_JS + """
+  let hint = new URLSearchParams(window.location.search).get("lang");
+  if (hint !== "en" && hint !== "zh") { try { hint = localStorage.getItem("sppviz-lang"); } catch (e) {} }
+  if (hint === "en" || hint === "zh") { sppvizLocale(hint); return hint; }
+  return "";
+}""")
 
 
 def _wire(C: dict) -> None:
@@ -1487,29 +1815,38 @@ def _wire(C: dict) -> None:
 
     def plain(handler, keys):
         def fn(data: dict, request: gr.Request):
-            return outs(handler(values(data), lang_of(request)), keys)
+            v = values(data)
+            return outs(handler(v, pick_lang(v.get("lang"), request)), keys)
         return fn
+
+    def run(handler, data, request, **kw):
+        v = values(data)
+        return handler(v, pick_lang(v.get("lang"), request), **kw)
 
     @_spaces_gpu
     def on_analyze(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
-        return outs(analyze_image(values(data), lang_of(request), progress=progress), ALL_OUT)
+        return outs(run(analyze_image, data, request, progress=progress), ALL_OUT)
 
     def on_compare(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
-        return outs(compare_rcnn(values(data), lang_of(request), progress=progress), WHY_OUT)
+        return outs(run(compare_rcnn, data, request, progress=progress), WHY_OUT)
 
     def on_click_window(data: dict, evt: gr.SelectData, request: gr.Request):
-        return outs(click_window(values(data), lang_of(request), point=evt.index), WINDOW_OUT)
+        return outs(run(click_window, data, request, point=evt.index), WINDOW_OUT)
 
     def on_click_bin(panel):
         def fn(data: dict, evt: gr.SelectData, request: gr.Request):
-            return outs(click_bin(values(data), lang_of(request), point=evt.index, panel=panel), POOL_OUT)
+            return outs(run(click_bin, data, request, point=evt.index, panel=panel), POOL_OUT)
         return fn
 
     def on_det_row(data: dict, evt: gr.SelectData, request: gr.Request):
-        return outs(select_detection(values(data), lang_of(request), row=evt.row_value), WINDOW_OUT)
+        return outs(run(select_detection, data, request, row=evt.row_value), WINDOW_OUT)
 
     def on_export(data: dict, request: gr.Request):
-        return {C["export_file"]: gr.update(value=export_panels(values(data), lang_of(request)), visible=True)}
+        return {C["export_file"]: gr.update(value=run(export_panels, data, request), visible=True)}
+
+    def on_lesson_zip(data: dict, request: gr.Request):
+        path, info = run(export_lesson_zip, data, request)
+        return {C["lesson_file"]: gr.update(value=path, visible=True), C["lesson_info"]: info}
 
     all_out = [C[k] for k in ALL_OUT]
     win_out, pool_out = [C[k] for k in WINDOW_OUT], [C[k] for k in POOL_OUT]
@@ -1518,19 +1855,27 @@ def _wire(C: dict) -> None:
     # step 7 follows the window, the levels, the level and the channel (10-20 ms: no conv, one roi_align)
     cmp_after = {"fn": plain(compare_pooling, CMP_OUT), "inputs": ins, "outputs": [C[k] for k in CMP_OUT], **quiet}
 
+    # step 8 follows the window (its vector figure, cheap) and the analysis and the rules (also its detections)
+    cmb_out = [C[k] for k in CMB_OUT]
+    cmb_all = {"fn": plain(combine_scales, CMB_OUT), "inputs": ins, "outputs": cmb_out, **quiet}
+    cmb_window = {**cmb_all, "fn": plain(functools.partial(combine_scales, parts=("window",)), CMB_OUT)}
+
     C["analyze"].click(on_analyze, everything, all_out, api_visibility="private",
-                       concurrency_id="analyze").success(**cmp_after)
-    C["win_img"].select(on_click_window, ins, win_out, **quiet).success(**pool_after).success(**cmp_after)
+                       concurrency_id="analyze").success(**cmp_after).success(**cmb_all)
+    C["win_img"].select(on_click_window, ins, win_out, **quiet).success(**pool_after).success(**cmp_after).success(
+        **cmb_window)
     C["win_k"].submit(plain(select_window, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after).success(
-        **cmp_after)
-    C["det_table"].select(on_det_row, ins, win_out, **quiet).success(**pool_after).success(**cmp_after)
+        **cmp_after).success(**cmb_window)
+    C["det_table"].select(on_det_row, ins, win_out, **quiet).success(**pool_after).success(**cmp_after).success(
+        **cmb_window)
     C["clear"].click(plain(clear_boxes, WINDOW_OUT), ins, win_out, **quiet).success(**pool_after).success(
-        **cmp_after)
+        **cmp_after).success(**cmb_window)
     for name in ("projection", "scale_rule", "bin_rule"):
         (C[name].input(plain(change_rules, WINDOW_OUT), ins, win_out, **quiet)
          .success(**pool_after)
          .success(plain(change_detections, DET_OUT), ins, det_out, **quiet)
-         .success(**cmp_after))
+         .success(**cmp_after)
+         .success(**cmb_all))
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
                        ("spp_channel", "channel")):
         fn = plain(functools.partial(change_pooling, what=what), POOL_OUT)
@@ -1546,6 +1891,20 @@ def _wire(C: dict) -> None:
                        concurrency_id="analyze")
     C["cmp_btn"].click(plain(compare_pooling, CMP_OUT), ins, [C[k] for k in CMP_OUT], **quiet)
     C["export"].click(on_export, ins, [C["export_file"]], api_visibility="private")
+    C["lesson_btn"].click(on_lesson_zip, ins, [C["lesson_file"], C["lesson_info"]], api_visibility="private",
+                          concurrency_id="analyze")
+    C["tab_combine"].select(**cmb_all)
+    for name in ("thresh", "iou", "det_classes"):  # step 8's detections use step 5's thresholds and classes
+        C[name].input(plain(functools.partial(combine_scales, parts=("detections",)), CMB_OUT), ins, cmb_out,
+                      **quiet)
+    # lesson mode
+    lesson_out = [C[k] for k in LESSON_OUT]
+    C["tab_lesson"].select(plain(lesson_show, LESSON_OUT), ins, lesson_out, **quiet)
+    C["lesson_back"].click(plain(functools.partial(lesson_show, delta=-1), LESSON_OUT), ins, lesson_out, **quiet)
+    C["lesson_next"].click(plain(functools.partial(lesson_show, delta=1), LESSON_OUT), ins, lesson_out, **quiet)
+    # the language switch: Gradio's labels in the browser (js), every handler-written text on the server
+    C["lang"].change(None, C["lang"], None, js=SET_LANG_JS, api_visibility="private", show_progress="hidden")
+    C["lang"].change(plain(switch_language, LANG_OUT), ins, [C[k] for k in LANG_OUT], **quiet)
 
 
 def theme() -> gr.themes.Base:

@@ -4,8 +4,8 @@
 Static text (labels, info, Markdown written when the page is built) goes through Gradio's
 ``gr.I18n`` and is translated in the browser from its locale. Text that a handler writes at
 run time (status lines, tables, error messages) is formatted on the server with :func:`t` in
-the language of the request's ``Accept-Language`` header (:func:`lang_of`), so both halves of
-the page speak the same language. The two dicts must have the same keys (tests check it).
+the language chosen with the page's language switch, or else that of the request's
+``Accept-Language`` header (:func:`pick_lang`), so both halves of the page speak the same language. The two dicts must have the same keys (tests check it).
 """
 
 from __future__ import annotations
@@ -249,6 +249,72 @@ EN: dict[str, str] = {
     "g_yolo": ("**(d) YOLO's \"SPP\" / \"SPPF\" is a different operator.** It runs parallel max-pools with stride 1 "
                "(e.g. 5, 9, 13) and padding, so the output has the **same spatial size** as the input and is "
                "concatenated along channels: no bins, no fixed-length vector, no windows."),
+    # ---- language, step 8 · combining scales, lesson mode, lesson export ----
+    "lang_label": "Language · 语言",
+    "tab_combine": "8 · Combining scales",
+    "nar_combine": (
+        "**Step 8 · Combining scales.** With several scales, a window can be pooled in two ways. The paper (§4.1) "
+        "picks **one** scale per window, $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$, and pools only there: "
+        "$v = \\mathrm{SPP}(F_{s^*}, w)$. The seed note's other option pools the window on **every** scale's conv5 "
+        "map and combines the vectors channel by channel, here with a max: "
+        "$v_j = \\max_{s \\in S} \\mathrm{SPP}(F_s, w)_j$. The paper tried pooling all scales channel by channel and "
+        "found the single best scale worked better. Both vectors have the same length $C \\cdot \\sum n^2$, so both "
+        "can go through the same fc layers — but this head was fine-tuned on best-scale vectors only."),
+    "cmb_vec": "The window's vector: best scale only, max over all scales, their difference, and where each maximum comes from",
+    "cmb_table": "The selected window at every scale",
+    "cmb_h_scale": "s",
+    "cmb_h_cells": "conv5 cells (x; y)",
+    "cmb_h_size": "cells",
+    "cmb_h_best": "best scale",
+    "cmb_h_share": "share of the max (%)",
+    "cmb_info": ("Window **#{k}**: best scale **s\\* = {s}** ({rule} rule) of {S}. The combined vector is larger than "
+                 "the best-scale vector in **{changed:.1f} %** of its {D:,} elements (mean increase {mean:.3g}, "
+                 "largest {mx:.3g}); the table gives each scale's share. Levels {levels} (the model's); {ms:.0f} ms."),
+    "cmb_one": ("⚠️ Only one scale was analysed (s = {s}), so both vectors are the same. Tick more scales "
+                "(e.g. 480, 688 and 1200) and press **Analyze** to compare."),
+    "cmb_det_best": "Detections · one best scale per window (paper)",
+    "cmb_det_max": "Detections · vectors combined over all scales (same head)",
+    "cmb_det_info": (
+        "**{nb}** detections after NMS with one best scale per window, **{nm}** with the vectors combined over all "
+        "scales; **{same}** appear in both (same class, IoU ≥ 0.5). Same head, score ≥ {thr:.2f}, NMS IoU {iou:.2f}.  \n"
+        "*Caveat:* this head (fc6–fc8) was fine-tuned on best-scale vectors only. Combined vectors are element-wise "
+        "larger, inputs it never saw: their scores show how this head reacts, not how a head trained on combined "
+        "vectors would do."),
+    "tab_lesson": "▶ Lesson mode",
+    "nar_lesson": ("**Lesson mode** — the analysed image one step at a time, for presenting: one figure and its story "
+                   "per step. **Next ▶** and **◀ Back** walk through the steps; the figure's fullscreen button fills "
+                   "the projector. It uses the window, levels and rules chosen in the other tabs."),
+    "btn_back": "◀ Back",
+    "btn_next": "Next ▶",
+    "lesson_step": "Step {k} / {n}",
+    "lesson_idle": "Press **Analyze** first: lesson mode walks through the analysed image.",
+    "lesson_img": "Lesson figure",
+    "ls_t_pyramid": "The image pyramid",
+    "ls_t_features": "conv5, once per scale",
+    "ls_t_scale": "One scale per window",
+    "ls_t_cells": "From a window to conv5 cells",
+    "ls_t_rf": "Where the cells look",
+    "ls_t_bins": "Pyramid bins: a max per bin",
+    "ls_t_vector": "One fixed-length vector",
+    "ls_t_det": "Detections",
+    "ls_t_why": "Why not warp each window (R-CNN)",
+    "ls_t_compare": "SPP vs RoIPool vs RoIAlign",
+    "ls_t_combine": "One scale or all scales",
+    "ls_why": (
+        "**Why not warp.** R-CNN crops each of ~2,000 windows, warps it to 224×224 and runs the whole network on "
+        "every crop: the warp squeezes or stretches the object (each crop next to its warp), and the conv layers run "
+        "~2,000 times. SPP-net runs them once per scale and pools every window from conv5, keeping its aspect ratio "
+        "(paper: 102× faster at one scale on a GPU; tab 6 measures it on this machine)."),
+    "ls_compare": (
+        "**SPP vs RoIPool vs RoIAlign.** The same window pooled three ways from the same conv5 map: SPP keeps the "
+        "cells whose receptive-field centres lie inside the window (paper rule); RoIPool (Fast R-CNN) rounds $x/S$ to "
+        "the nearest cell; RoIAlign (Mask R-CNN) does not round at all and averages bilinear samples in each bin "
+        "(the dots; lines: its bins)."),
+    "btn_lesson": "Download the lesson (.zip: PNGs, analysis.json, handout)",
+    "lesson_file": "Lesson for slides and handout",
+    "lesson_done": ("Lesson of window **#{k}** ({lang_name}): {png} PNGs at projector width (≥ 1,600 px), "
+                    "analysis.json and handout.html; {mb:.1f} MB in {sec:.1f} s."),
+    "lang_name": "English",
 }
 
 ZH: dict[str, str] = {
@@ -468,6 +534,64 @@ ZH: dict[str, str] = {
                "（偏移 20 对 0；当前骨干网络的偏移为 {o} 像素，两条规则都会减去它）；而且它的规则先把窗口放宽 **1.5 像素**（常数 6.5），再保留中心落在窗口内的特征格。"),
     "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），输出与输入"
                "**空间尺寸相同**，再沿通道拼接：没有分箱，没有定长向量，也没有窗口。"),
+    # ---- 语言、第 8 步 · 多尺度合并、课堂模式、课件导出 ----
+    "lang_label": "Language · 语言",
+    "tab_combine": "8 · 多尺度合并",
+    "nar_combine": (
+        "**第 8 步 · 多尺度合并。** 有多个尺度时，一个窗口可以用两种方式池化。论文（§4.1）为每个窗口只选**一个**尺度 "
+        "$s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，只在该尺度上池化：$v = \\mathrm{SPP}(F_{s^*}, w)$。种子笔记里的另一种"
+        "做法是在**每个**尺度的 conv5 特征图上池化这个窗口，再逐通道合并这些向量，这里取最大值："
+        "$v_j = \\max_{s \\in S} \\mathrm{SPP}(F_s, w)_j$。论文试过把所有尺度逐通道池化，发现只用一个最佳尺度效果更好。"
+        "两种向量长度相同，都是 $C \\cdot \\sum n^2$，都可以送入同一组全连接层——但这个检测头只用最佳尺度的向量微调过。"),
+    "cmb_vec": "窗口的向量：只用最佳尺度、所有尺度取最大值、两者之差，以及每个最大值来自哪个尺度",
+    "cmb_table": "所选窗口在各个尺度上",
+    "cmb_h_scale": "s",
+    "cmb_h_cells": "conv5 特征格（x；y）",
+    "cmb_h_size": "格子数",
+    "cmb_h_best": "最佳尺度",
+    "cmb_h_share": "在最大值中的占比（%）",
+    "cmb_info": ("窗口 **#{k}**：最佳尺度 **s\\* = {s}**（{rule} 规则），共 {S} 个尺度。合并后的向量在其 {D:,} 个元素中有 "
+                 "**{changed:.1f} %** 大于最佳尺度的向量（平均增大 {mean:.3g}，最大 {mx:.3g}）；各尺度的占比见表格。"
+                 "层级 {levels}（模型自己的）；耗时 {ms:.0f} 毫秒。"),
+    "cmb_one": "⚠️ 只分析了一个尺度（s = {s}），所以两种向量完全相同。请多勾选几个尺度（例如 480、688 和 1200）再点 **分析** 进行比较。",
+    "cmb_det_best": "检测结果 · 每个窗口一个最佳尺度（论文）",
+    "cmb_det_max": "检测结果 · 所有尺度合并后的向量（同一个检测头）",
+    "cmb_det_info": (
+        "每个窗口只用一个最佳尺度时，NMS 之后有 **{nb}** 个检测；用所有尺度合并的向量时有 **{nm}** 个；两者共有 **{same}** 个"
+        "（类别相同，IoU ≥ 0.5）。同一个检测头，分数 ≥ {thr:.2f}，NMS IoU {iou:.2f}。  \n"
+        "*注意：* 这个检测头（fc6–fc8）只用最佳尺度的向量微调过。合并后的向量逐元素更大，是它从未见过的输入："
+        "这些分数只说明这个检测头的反应，不代表用合并向量训练的检测头会怎样。"),
+    "tab_lesson": "▶ 课堂模式",
+    "nar_lesson": ("**课堂模式**——把分析过的图片一步一步地讲，适合上课演示：每一步一幅图和它的讲解。用 **下一步 ▶** 和 "
+                   "**◀ 上一步** 切换；图片的全屏按钮可以铺满投影。它使用其他标签页中选定的窗口、层级和规则。"),
+    "btn_back": "◀ 上一步",
+    "btn_next": "下一步 ▶",
+    "lesson_step": "第 {k} / {n} 步",
+    "lesson_idle": "请先点 **分析**：课堂模式会逐步讲解分析过的图片。",
+    "lesson_img": "课堂图示",
+    "ls_t_pyramid": "图像金字塔",
+    "ls_t_features": "每个尺度只算一次 conv5",
+    "ls_t_scale": "每个窗口选一个尺度",
+    "ls_t_cells": "从窗口到 conv5 特征格",
+    "ls_t_rf": "这些格子看到哪里",
+    "ls_t_bins": "金字塔分格：每格取最大值",
+    "ls_t_vector": "一个定长向量",
+    "ls_t_det": "检测结果",
+    "ls_t_why": "为什么不把每个窗口拉伸（R-CNN）",
+    "ls_t_compare": "SPP、RoIPool 与 RoIAlign",
+    "ls_t_combine": "一个尺度还是所有尺度",
+    "ls_why": (
+        "**为什么不拉伸。** R-CNN 把约 2000 个窗口逐个裁出来，拉伸到 224×224，再对每个裁块跑一遍整个网络：拉伸会把物体压扁或"
+        "拉长（每个裁块旁边是它的拉伸结果），卷积层也要跑约 2000 次。SPP-net 每个尺度只跑一次卷积层，再从 conv5 上池化每个"
+        "窗口，保持其长宽比（论文：单尺度下在 GPU 上快 102 倍；第 6 个标签页在本机实测）。"),
+    "ls_compare": (
+        "**SPP、RoIPool 与 RoIAlign。** 在同一张 conv5 特征图上用三种方式池化同一个窗口：SPP 保留感受野中心落在窗口内的特征格"
+        "（论文规则）；RoIPool（Fast R-CNN）把 $x/S$ 四舍五入到最近的格子；RoIAlign（Mask R-CNN）完全不取整，在每个箱里对双线性"
+        "采样点取平均（圆点；线条是它的箱）。"),
+    "btn_lesson": "下载课件（.zip：PNG、analysis.json、讲义）",
+    "lesson_file": "用于幻灯片和讲义的课件",
+    "lesson_done": "窗口 **#{k}** 的课件（{lang_name}）：{png} 张投影宽度的 PNG（≥ 1600 像素）、analysis.json 和 handout.html；共 {mb:.1f} MB，用时 {sec:.1f} 秒。",
+    "lang_name": "简体中文",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
@@ -478,6 +602,12 @@ def t(key: str, lang: str = "en", **fmt) -> str:
     """The string ``key`` in ``lang`` (falling back to English), formatted with ``fmt``."""
     text = STRINGS.get(lang, EN).get(key) or EN[key]
     return text.format(**fmt) if fmt else text
+
+
+def pick_lang(chosen, request=None) -> str:
+    """The language of a request: the page's language switch (``chosen``, "en" / "zh") when set, else the
+    browser's ``Accept-Language`` (:func:`lang_of`)."""
+    return chosen if chosen in LANGS else lang_of(request)
 
 
 def lang_of(request) -> str:

@@ -281,7 +281,7 @@ def test_bad_files_and_missing_analysis_give_a_clear_error(model, tmp_path):
     with pytest.raises(gr.Error, match="empty"):
         ui.analyze_image(dict(ui.DEFAULTS, image=str(empty), state={}))
     for handler in (ui.select_window, ui.refresh_pooling, ui.change_pooling, ui.change_features,
-                    ui.change_detections, ui.change_rules, ui.export_panels):
+                    ui.change_detections, ui.change_rules, ui.export_panels, ui.combine_scales, ui.export_lesson_zip):
         with pytest.raises(gr.Error, match="Analyze first"):
             handler(dict(ui.DEFAULTS, state={}))
     with pytest.raises(gr.Error, match="请先"):
@@ -415,3 +415,152 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     assert zh["cmp_table"]["headers"][0] == "方法"
     with pytest.raises(gr.Error, match="Analyze first"):
         ui.compare_pooling(dict(ui.DEFAULTS, state={}))
+
+
+# ---------------------------------------------------------------------------------- the language switch
+
+
+def test_the_language_switch_wins_over_accept_language():
+    from sppviz.ui_i18n import pick_lang
+
+    class R:
+        def __init__(self, h):
+            self.headers = {"accept-language": h}
+
+    assert pick_lang("zh", R("en-US,en;q=0.9")) == "zh"
+    assert pick_lang("en", R("zh-CN,zh;q=0.9")) == "en"
+    assert pick_lang(None, R("zh-CN,zh;q=0.9")) == "zh" and pick_lang("", R("en")) == "en"
+    assert pick_lang("fr", None) == "en"
+    assert ui.initial_language("zh", R("en")) == "zh" and ui.initial_language("", R("zh-CN")) == "zh"
+
+
+def test_switching_the_language_rewrites_every_handler_text(done):
+    v, _ = done
+    ui.compare_rcnn({**v, "why_n": 8})  # a "why SPP" summary to re-word (not re-measure)
+    zh = ui.switch_language(v, "zh")
+    assert set(zh) <= set(ui.LANG_OUT) and {"status", "win_info", "spp_info", "det_info", "fm_info", "why_summary",
+                                            "cmp_info", "cmb_info", "cmb_det_info", "lesson_counter"} <= set(zh)
+    assert "个窗口" in zh["status"] and "窗口" in zh["win_info"] and "层级" in zh["spp_info"]
+    assert "检测" in zh["det_info"] and "步长" in zh["fm_info"] and "实测加速" in zh["why_summary"]
+    assert "规则" in zh["rules_table"] and "方法" in zh["cmp_table"]["headers"]
+    assert zh["pyr_table"]["headers"][1] == t("pyr_h_image", "zh") and zh["det_table"]["headers"][0] == "类别"
+    assert "窗口" in zh["cmb_info"] and "注意" in zh["cmb_det_info"] and zh["lesson_counter"].startswith("### 第 1 / ")
+    en = ui.switch_language(v, "en")
+    assert "windows" in en["status"] and "Measured speedup" in en["why_summary"] and "Caveat" in en["cmb_det_info"]
+    # the same numbers in both languages (re-worded, not re-measured)
+    num = re.compile(r"\*\*([\d.]+)×\*\*")
+    assert num.findall(zh["why_summary"]) == num.findall(en["why_summary"])
+    # no analysis yet: only the lesson tab's message changes, no error
+    idle = ui.switch_language(dict(ui.DEFAULTS, state={}), "zh")
+    assert idle["lesson_counter"] == t("lesson_idle", "zh") and "status" not in idle
+
+
+# ---------------------------------------------------------------------------------- 8 · combining scales
+
+
+def test_combining_scales_for_the_selected_window_and_the_detections(done):
+    from sppviz import multiscale
+
+    v, _ = done
+    a = entry(v).a
+    k = v["state"]["k"]
+    out = ui.combine_scales(v)
+    assert Path(out["cmb_vec"]).is_file() and Path(out["cmb_det_best"]).is_file()
+    assert Path(out["cmb_det_max"]).is_file()
+    rows = out["cmb_table"]["data"]
+    assert [r[0] for r in rows] == list(a.scales)
+    box = a.windows[k].tolist()
+    best = pyramid.select_scale(box, a.image_wh, a.scales)
+    assert [r[3] for r in rows] == ["✓" if i == best else "" for i in range(len(a.scales))]
+    for r, f in zip(rows, a.feats, strict=True):  # each scale's cells: geometry.project_window at that scale
+        cx0, cy0, cx1, cy1 = geometry.project_window([c * f.factor for c in box], a.geometry, "paper",
+                                                     map_hw=tuple(f.fmap.shape[1:]))
+        assert r[1] == f"{cx0}..{cx1}; {cy0}..{cy1}" and r[2] == (cx1 - cx0 + 1) * (cy1 - cy0 + 1)
+    assert sum(r[4] for r in rows) == pytest.approx(100, abs=0.2)
+    ws = multiscale.window_scales(a.feats, box, a.image_wh, a.geometry, a.detector.net.levels)
+    assert f"**{100 * ws.changed:.1f} %**" in out["cmb_info"] and f"s\\* = {a.scales[best]}" in out["cmb_info"]
+    # the detections: both through the same head, counted as the library counts them
+    _, after_best = a.detections(0.5, 0.3)
+    _, after_max = a.combined_detections(0.5, 0.3)
+    assert f"**{len(after_best)}** detections after NMS with one best scale" in out["cmb_det_info"]
+    assert f"**{len(after_max)}** with the vectors combined" in out["cmb_det_info"]
+    assert "fine-tuned on best-scale vectors only" in out["cmb_det_info"]
+    # the parts: the window alone, the detections alone; Chinese
+    assert set(ui.combine_scales(v, parts=("window",))) == {"cmb_vec", "cmb_info", "cmb_table"}
+    assert set(ui.combine_scales(v, parts=("detections",))) == {"cmb_det_best", "cmb_det_max", "cmb_det_info"}
+    zh = ui.combine_scales(v, lang="zh")
+    assert "最佳尺度" in zh["cmb_info"] and zh["cmb_table"]["headers"][3] == "最佳尺度" and "注意" in zh["cmb_det_info"]
+    with pytest.raises(gr.Error, match="Analyze first"):
+        ui.combine_scales(dict(ui.DEFAULTS, state={}))
+    with pytest.raises(gr.Error, match="threshold"):
+        ui.combine_scales({**v, "thresh": "high"})
+
+
+def test_combining_one_scale_says_both_vectors_are_the_same(model):
+    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[688], state={})
+    v["state"] = ui.analyze_image(v)["state"]
+    out = ui.combine_scales(v)
+    assert "Only one scale" in out["cmb_info"] and "**0.0 %**" in out["cmb_info"]
+    assert [r[3] for r in out["cmb_table"]["data"]] == ["✓"]
+
+
+# ---------------------------------------------------------------------------------- lesson mode
+
+
+def test_lesson_mode_walks_every_step_with_back_and_next(done):
+    v, _ = done
+    n = len(ui.LESSON_STEPS)
+    step, images = 1, set()
+    first = ui.lesson_show({**v, "lesson_step": 1})
+    assert first["lesson_back"]["interactive"] is False and first["lesson_next"]["interactive"] is True
+    for k in range(1, n + 1):
+        out = ui.lesson_show({**v, "lesson_step": step}, delta=0 if k == 1 else 1)
+        step = out["lesson_step"]
+        assert step == k and out["lesson_counter"].startswith(f"### Step {k} / {n} · ")
+        title, narrative, _ = ui.LESSON_STEPS[k - 1]
+        assert t(title) in out["lesson_counter"] and out["lesson_text"]
+        assert "Click" not in out["lesson_text"] and Path(out["lesson_img"]).is_file()
+        images.add(out["lesson_img"])
+        assert out["lesson_back"]["interactive"] is (k > 1) and out["lesson_next"]["interactive"] is (k < n)
+    assert len(images) == n  # one different figure per step
+    assert ui.lesson_show({**v, "lesson_step": n}, delta=1)["lesson_step"] == n  # clamped at the ends
+    back = ui.lesson_show({**v, "lesson_step": 2}, delta=-1)
+    assert back["lesson_step"] == 1 and back["lesson_img"] == first["lesson_img"]
+    zh = ui.lesson_show({**v, "lesson_step": 6}, lang="zh")
+    assert zh["lesson_counter"].startswith(f"### 第 6 / {n} 步") and "空间金字塔池化" in zh["lesson_text"]
+    assert "点击" not in zh["lesson_text"]
+    idle = ui.lesson_show(dict(ui.DEFAULTS, state={}))
+    assert "Analyze" in idle["lesson_counter"] and idle["lesson_img"] is None
+    with pytest.raises(gr.Error, match="lesson step"):
+        ui.lesson_show({**v, "lesson_step": "two"})
+
+
+# ---------------------------------------------------------------------------------- the lesson ZIP
+
+
+def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path):
+    import json
+
+    from sppviz import lesson
+
+    v, _ = done
+    k = v["state"]["k"]
+    vv = {**v, "projection": "original", "levels": "1,2,4", "thresh": 0.3}
+    path, info = ui.export_lesson_zip(vv, "zh")
+    assert f"#{k}" in info and "简体中文" in info
+    with zipfile.ZipFile(path) as z:
+        z.extractall(tmp_path / "app")
+        names = set(z.namelist())
+    data = json.loads((tmp_path / "app" / "analysis.json").read_text(encoding="utf-8"))
+    assert data["lang"] == "zh" and data["selected_window"]["index"] == k
+    assert data["selected_window"]["projection_rule"] == "original" and [lv["n"] for lv in data["levels"]] == [1, 2, 4]
+    assert data["detections"]["score_thresh"] == 0.3 and data["rules"]["projection"] == "original"
+    html = (tmp_path / "app" / "handout.html").read_text(encoding="utf-8")
+    srcs = set(re.findall(r'<img[^>]*\bsrc="([^"]+)"', html))
+    assert srcs and srcs <= names and '<html lang="zh-Hans">' in html
+    # the same files as lesson.write_lesson on the same analysis (what the CLI writes, conv5 reused)
+    res = lesson.write_lesson(entry(v).a, tmp_path / "lib", "zh", (1, 2, 4), k, projection="original",
+                              score_thresh=0.3)
+    assert names == set(res["files"])
+    with pytest.raises(gr.Error, match="Analyze first"):
+        ui.export_lesson_zip(dict(ui.DEFAULTS, state={}))
