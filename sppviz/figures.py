@@ -1659,6 +1659,5 @@ def scale_combination(best, combined, source, level_slices: Sequence[slice], lev
              caption(strip_c, f"v_max = max_s SPP(F_s, w) · s ∈ {{{S}}}", bold=True, position="top", align="left"),
              caption(strip_d, f"v_max − v_best (≥ 0) · {100 * float(np.mean(diff > 0)):.1f}% > 0", bold=True,
                      position="top", align="left"),
-             caption(src_img, "argmax_s: the scale each element of v_max comes from", bold=True, position="top",
-                     align="left")]
+             caption(src_img, "argmax_s SPP(F_s, w) → s", bold=True, position="top", align="left")]
     return vstack(parts, pad=18)

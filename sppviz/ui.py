@@ -30,6 +30,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -1268,6 +1269,8 @@ LESSON_STEPS = (
     ("ls_t_combine", "nar_combine", "combine"),
 )
 LESSON_OUT = ("lesson_step", "lesson_counter", "lesson_text", "lesson_img", "lesson_back", "lesson_next")
+# a tab narrative's own heading ("**Step 4 · Spatial pyramid pooling.**"): the lesson counter replaces it
+_TAB_HEADING = re.compile(r"^\*\*(Step \d+|第 \d+ 步) · [^*]+\*\*\s*")
 
 
 def lesson_panel(e: _Entry, d: analysis.WindowDetail, panel: str, v: dict, rules: dict, lang: str) -> np.ndarray:
@@ -1327,7 +1330,7 @@ def lesson_show(v: dict, lang: str = "en", delta: int = 0) -> dict:
     return _encode_all({
         "lesson_step": k,
         "lesson_counter": f"### {t('lesson_step', lang, k=k, n=n)} · {t(title, lang)}",
-        "lesson_text": lesson.without_clicks(t(narrative, lang)),
+        "lesson_text": _TAB_HEADING.sub("", lesson.without_clicks(t(narrative, lang))),
         "lesson_img": img,
         "lesson_back": gr.update(interactive=k > 1),
         "lesson_next": gr.update(interactive=k < n)})
@@ -1364,17 +1367,30 @@ def export_lesson_zip(v: dict, lang: str = "en") -> tuple[str, str]:
 # the language switch: every text a handler wrote, again in the chosen language (no conv, no R-CNN)
 
 
+# The tabs (component name = string key). Gradio translates a tab's label when the tab is first drawn and
+# not again when the page's locale changes, so the language switch sets the labels itself.
+TAB_KEYS = ("tab_pyramid", "tab_features", "tab_projection", "tab_spp", "tab_detections", "tab_why", "tab_compare",
+            "tab_combine", "tab_lesson")
+# The tables' (empty) headers before any analysis
+EMPTY_TABLES = {"pyr_table": PYR_HEADERS, "det_table": DET_HEADERS, "cmp_table": COMPARE_HEADERS,
+                "cmb_table": CMB_HEADERS}
+
+
 @_guard
 def switch_language(v: dict, lang: str = "en") -> dict:
     """Re-render what the handlers wrote (status, tables, info lines, the last "why SPP" summary, step 7,
-    step 8 and the lesson step) in ``lang`` from the session's cached analysis; without an analysis only
-    the lesson tab's message. Figures are language-neutral but come along (same renderers)."""
+    step 8 and the lesson step) in ``lang`` from the session's cached analysis, and the tab labels; without
+    an analysis the tab labels, the empty tables' headers and the lesson tab's message. Figures are
+    language-neutral but come along (same renderers)."""
     st = _state(v)
     e = SESSIONS.get(st["sid"]) if st.get("sid") else None
+    tabs = {k: gr.update(label=t(k, lang)) for k in TAB_KEYS}
+    tabs["image"] = gr.update(placeholder=t("in_image_ph", lang))  # Gradio's own upload text is not re-translated
     if e is None:
-        return lesson_show.__wrapped__(v, lang)
+        empty = {k: {"headers": [t(h, lang) for h in hs], "data": []} for k, hs in EMPTY_TABLES.items()}
+        return {**tabs, **empty, **lesson_show.__wrapped__(v, lang)}
     rules = _rules(v, lang)
-    out = {"status": _status(e, st, v, lang)}
+    out = {"status": _status(e, st, v, lang), **tabs}
     out.update(render_pyramid(e, lang))
     out.update(_window_outputs(e, st, v, lang))
     out.update(_pooling_outputs(e, st, v, lang, reset_channel=False))
@@ -1503,6 +1519,10 @@ table.bins td.bad { color: #c0392b; font-weight: 700; }
 #analyze-btn { font-size: 1.25rem; min-height: 52px; }
 .note p { font-size: 0.95rem; color: #555; }
 .panel-title p { font-weight: 600; font-size: 1.05rem; margin: 4px 0 0; }
+#tabs [role="tab"] { padding: 0 9px; font-size: 15px; }
+#lang { max-width: 320px; margin-left: auto; }
+#lesson-counter h3 { margin: 0; text-align: center; }
+.lesson-text p { font-size: 1.2rem; line-height: 1.6; }
 """
 
 
@@ -1574,11 +1594,12 @@ def build_app() -> gr.Blocks:
         gr.Markdown(L("intro"), elem_classes=["narrative"])
         C["state"] = gr.State({})
         C["lesson_step"] = gr.State(1)
+        lang_hint = gr.Textbox(visible=False)  # ?lang= or the last choice, filled in by the page at load
         with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
                     C["image"] = gr.Image(label=L("in_image"), type="filepath", sources=["upload", "clipboard"],
-                                          height=260, elem_id="input-image")
+                                          height=260, elem_id="input-image", placeholder=L("in_image_ph"))
                     gr.Examples(_examples(), inputs=[C["image"]], label=L("in_examples"), examples_per_page=6,
                                 elem_id="examples", cache_examples=False)  # loading one is instant
                 with gr.Column(scale=4, min_width=320):
@@ -1608,13 +1629,13 @@ def build_app() -> gr.Blocks:
                     C["analyze"] = gr.Button(L("btn_analyze"), variant="primary", size="lg", elem_id="analyze-btn")
                     gr.Markdown(L("levels_note"), elem_classes=["note"])
         C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
-        with gr.Tabs(elem_id="tabs"):
-            with gr.Tab(L("tab_pyramid"), id="tab-pyramid", elem_id="tab-pyramid"):
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap"):
+            with gr.Tab(L("tab_pyramid"), id="tab-pyramid", elem_id="tab-pyramid") as C["tab_pyramid"]:
                 _md("nar_pyramid")
                 C["pyr_img"] = _img("pyr_img", elem_id="pyr-img")
                 C["pyr_table"] = gr.Dataframe(label=L("pyr_table"), interactive=False, elem_id="pyr-table",
                                               headers=[t(k) for k in PYR_HEADERS])
-            with gr.Tab(L("tab_features"), id="tab-features", elem_id="tab-features"):
+            with gr.Tab(L("tab_features"), id="tab-features", elem_id="tab-features") as C["tab_features"]:
                 _md("nar_features")
                 with gr.Row():
                     C["fm_scale"] = gr.Dropdown([("s = 688", 0)], value=0, label=L("fm_scale"), interactive=True,
@@ -1623,13 +1644,13 @@ def build_app() -> gr.Blocks:
                                             scale=2)
                     C["fm_channel"] = gr.Slider(0, 255, value=0, step=1, label=L("fm_channel"), scale=2,
                                                 elem_id="fm-channel")
-                C["fm_info"] = gr.Markdown(latex_delimiters=LATEX)
+                C["fm_info"] = gr.Markdown(latex_delimiters=LATEX, elem_id="fm-info")
                 with gr.Row(equal_height=False):
                     C["fm_map"] = _panel("fm_map", elem_id="fm-map")
                     C["fm_overlay"] = _panel("fm_overlay", elem_id="fm-overlay")
                 C["fm_top_info"] = gr.Markdown()
                 C["fm_top"] = _img("fm_top", title=False, elem_id="fm-top")
-            with gr.Tab(L("tab_projection"), id="tab-projection", elem_id="tab-projection"):
+            with gr.Tab(L("tab_projection"), id="tab-projection", elem_id="tab-projection") as C["tab_projection"]:
                 _md("nar_projection")
                 with gr.Row(equal_height=True):
                     with gr.Column(scale=3):
@@ -1651,7 +1672,7 @@ def build_app() -> gr.Blocks:
                     with gr.Column(min_width=320):
                         C["rf_img"] = _img("rf_img", elem_id="rf-img")
                         _md("nar_rf")
-            with gr.Tab(L("tab_spp"), id="tab-spp", elem_id="tab-spp"):
+            with gr.Tab(L("tab_spp"), id="tab-spp", elem_id="tab-spp") as C["tab_spp"]:
                 _md("nar_spp")
                 with gr.Row():
                     C["spp_level"] = gr.Radio([(f"n = {n}", n) for n in (1, 2, 3, 6)], value=3,
@@ -1670,7 +1691,7 @@ def build_app() -> gr.Blocks:
                 C["spp_vector"] = _img("spp_vector", title=False, elem_id="spp-vector")
                 gr.Markdown(L("spp_bins_title"))
                 C["spp_bins"] = gr.HTML(elem_id="spp-bins")
-            with gr.Tab(L("tab_detections"), id="tab-detections", elem_id="tab-detections"):
+            with gr.Tab(L("tab_detections"), id="tab-detections", elem_id="tab-detections") as C["tab_detections"]:
                 _md("nar_det")
                 with gr.Row():
                     C["thresh"] = gr.Slider(0.0, 1.0, value=DEFAULTS["thresh"], step=0.01, label=L("det_thresh"),
@@ -1684,7 +1705,7 @@ def build_app() -> gr.Blocks:
                     C["det_before"] = _panel("det_before", elem_id="det-before")
                 C["det_table"] = gr.Dataframe(label=L("det_table"), interactive=False, elem_id="det-table",
                                               headers=[t(k) for k in DET_HEADERS], max_height=420)
-            with gr.Tab(L("tab_why"), id="tab-why", elem_id="tab-why"):
+            with gr.Tab(L("tab_why"), id="tab-why", elem_id="tab-why") as C["tab_why"]:
                 _md("nar_why")
                 with gr.Row(equal_height=True):
                     C["why_n"] = gr.Slider(WHY_N[0], WHY_N[1], value=WHY_N[2], step=1, label=L("why_n"),
@@ -1692,7 +1713,7 @@ def build_app() -> gr.Blocks:
                     C["why_btn"] = gr.Button(L("btn_why"), variant="primary", elem_id="why-btn", scale=1)
                 C["why_summary"] = gr.Markdown(elem_id="why-summary")
                 C["why_fig"] = _img("why_fig", elem_id="why-fig")
-            with gr.Tab(L("tab_compare"), id="tab-compare", elem_id="tab-compare"):
+            with gr.Tab(L("tab_compare"), id="tab-compare", elem_id="tab-compare") as C["tab_compare"]:
                 _md("nar_compare")
                 with gr.Row(equal_height=True):
                     C["cmp_info"] = gr.Markdown(L("cmp_idle"), elem_id="cmp-info")
@@ -1752,7 +1773,7 @@ def build_app() -> gr.Blocks:
         api_btn2.click(api_project, [api_image, api_box, api_scale_rule, api_projection], api_out,
                        api_name="project")
         _wire(C)
-        demo.load(initial_language, C["lang"], C["lang"], js=LOAD_LANG_JS, api_visibility="private",
+        demo.load(initial_language, lang_hint, C["lang"], js=LOAD_LANG_JS, api_visibility="private",
                   show_progress="hidden")
     return demo
 
@@ -1773,7 +1794,7 @@ ALL_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale", "fm
                                *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
 # what the language switch rewrites: every text a handler wrote
 LANG_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT,
-                                "why_summary", *CMP_OUT, *CMB_OUT, *LESSON_OUT)))
+                                "why_summary", *CMP_OUT, *CMB_OUT, *LESSON_OUT, *TAB_KEYS, "image")))
 
 # The language switch also switches Gradio's own translations (the static labels): the page's i18n store
 # is set through ``changeLocale`` of Gradio's frontend core module (what its settings panel calls), found
@@ -1789,8 +1810,8 @@ const sppvizLocale = (lang) => {
 };
 """
 SET_LANG_JS = "(lang) => {" + _APPLY_LOCALE_JS + " sppvizLocale(lang); return lang; }"
-LOAD_LANG_JS = ("(current) => {" + _APPLY_LOCALE_JS + """
-  let hint = new URLSearchParams(window.location.search).get("lang");
+LOAD_LANG_JS = ("(hint) => {" + _APPLY_LOCALE_JS + """
+  hint = new URLSearchParams(window.location.search).get("lang");
   if (hint !== "en" && hint !== "zh") { try { hint = localStorage.getItem("sppviz-lang"); } catch (e) {} }
   if (hint === "en" || hint === "zh") { sppvizLocale(hint); return hint; }
   return "";

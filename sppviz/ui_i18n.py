@@ -20,6 +20,7 @@ EN: dict[str, str] = {
     "status_idle": "Pick an example or upload an image, then press **Analyze**.",
     # ---- inputs ----
     "in_image": "Image",
+    "in_image_ph": "Drop an image here\n\n– or –\n\nclick to upload, or paste one",
     "in_examples": "Example scenes (click one, then Analyze)",
     "in_backbone": "Backbone (conv1–conv5)",
     "bb_zf5": "ZF-5 · bundled detector (synthetic shapes)",
@@ -251,7 +252,7 @@ EN: dict[str, str] = {
                "concatenated along channels: no bins, no fixed-length vector, no windows."),
     # ---- language, step 8 · combining scales, lesson mode, lesson export ----
     "lang_label": "Language · 语言",
-    "tab_combine": "8 · Combining scales",
+    "tab_combine": "8 · Combine scales",
     "nar_combine": (
         "**Step 8 · Combining scales.** With several scales, a window can be pooled in two ways. The paper (§4.1) "
         "picks **one** scale per window, $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$, and pools only there: "
@@ -265,11 +266,12 @@ EN: dict[str, str] = {
     "cmb_h_scale": "s",
     "cmb_h_cells": "conv5 cells (x; y)",
     "cmb_h_size": "cells",
-    "cmb_h_best": "best scale",
-    "cmb_h_share": "share of the max (%)",
-    "cmb_info": ("Window **#{k}**: best scale **s\\* = {s}** ({rule} rule) of {S}. The combined vector is larger than "
-                 "the best-scale vector in **{changed:.1f} %** of its {D:,} elements (mean increase {mean:.3g}, "
-                 "largest {mx:.3g}); the table gives each scale's share. Levels {levels} (the model's); {ms:.0f} ms."),
+    "cmb_h_best": "best",
+    "cmb_h_share": "share %",
+    "cmb_info": ("Window **#{k}**: of the {S} scales, the {rule} rule picks **s\\* = {s}**. The vector combined over "
+                 "all scales is larger than the best-scale vector in **{changed:.1f} %** of its {D:,} elements (mean "
+                 "increase {mean:.3g}, largest {mx:.3g}); the table gives each scale's share of the maxima. Levels "
+                 "{levels} (the model's); {ms:.0f} ms."),
     "cmb_one": ("⚠️ Only one scale was analysed (s = {s}), so both vectors are the same. Tick more scales "
                 "(e.g. 480, 688 and 1200) and press **Analyze** to compare."),
     "cmb_det_best": "Detections · one best scale per window (paper)",
@@ -325,6 +327,7 @@ ZH: dict[str, str] = {
     "status_idle": "请选择一个示例或上传图片，然后点 **分析**。",
     # ---- inputs ----
     "in_image": "图片",
+    "in_image_ph": "把图片拖到这里\n\n– 或 –\n\n点击上传，或直接粘贴",
     "in_examples": "示例场景（点一个，再点“分析”）",
     "in_backbone": "主干网络（conv1–conv5）",
     "bb_zf5": "ZF-5 · 内置检测器（合成图形）",
@@ -366,7 +369,7 @@ ZH: dict[str, str] = {
     "tab_detections": "5 · 检测结果",
     "tab_why": "6 · 为什么用 SPP",
     "nar_why": (
-        "**第 6 步 · 为什么用 SPP-net。** R-CNN 把每个窗口从图像中裁出来，**拉伸（warp）**到固定尺寸，再对每个裁块跑一遍"
+        "**第 6 步 · 为什么用 SPP-net。** R-CNN 把每个窗口从图像中裁出来，**拉伸**（warp）到固定尺寸，再对每个裁块跑一遍"
         "整个网络：卷积开销约为 $n \\cdot 227^2$，$n \\approx 2000$ 个窗口。SPP-net 只在整张图上跑**一次**卷积层，"
         "再从共享的 conv5 特征图上池化每个窗口：开销约为 $r \\cdot s^2$，$r \\approx 4/3$，在 $s = 688$ 时约为 R-CNN 的 "
         "$1/160$（论文）。拉伸还会让物体变形（下图：每个裁块旁边是它的拉伸结果）；SPP-net 保持原来的长宽比。"
@@ -548,10 +551,10 @@ ZH: dict[str, str] = {
     "cmb_h_scale": "s",
     "cmb_h_cells": "conv5 特征格（x；y）",
     "cmb_h_size": "格子数",
-    "cmb_h_best": "最佳尺度",
-    "cmb_h_share": "在最大值中的占比（%）",
-    "cmb_info": ("窗口 **#{k}**：最佳尺度 **s\\* = {s}**（{rule} 规则），共 {S} 个尺度。合并后的向量在其 {D:,} 个元素中有 "
-                 "**{changed:.1f} %** 大于最佳尺度的向量（平均增大 {mean:.3g}，最大 {mx:.3g}）；各尺度的占比见表格。"
+    "cmb_h_best": "最佳",
+    "cmb_h_share": "占比 %",
+    "cmb_info": ("窗口 **#{k}**：在 {S} 个尺度中，{rule} 规则选出最佳尺度 **s\\* = {s}**。所有尺度合并后的向量在其 {D:,} 个元素中有 "
+                 "**{changed:.1f} %** 大于最佳尺度的向量（平均增大 {mean:.3g}，最大 {mx:.3g}）；各尺度在最大值中的占比见表格。"
                  "层级 {levels}（模型自己的）；耗时 {ms:.0f} 毫秒。"),
     "cmb_one": "⚠️ 只分析了一个尺度（s = {s}），所以两种向量完全相同。请多勾选几个尺度（例如 480、688 和 1200）再点 **分析** 进行比较。",
     "cmb_det_best": "检测结果 · 每个窗口一个最佳尺度（论文）",

@@ -489,7 +489,7 @@ def test_combining_scales_for_the_selected_window_and_the_detections(done):
     assert set(ui.combine_scales(v, parts=("window",))) == {"cmb_vec", "cmb_info", "cmb_table"}
     assert set(ui.combine_scales(v, parts=("detections",))) == {"cmb_det_best", "cmb_det_max", "cmb_det_info"}
     zh = ui.combine_scales(v, lang="zh")
-    assert "最佳尺度" in zh["cmb_info"] and zh["cmb_table"]["headers"][3] == "最佳尺度" and "注意" in zh["cmb_det_info"]
+    assert "最佳尺度" in zh["cmb_info"] and zh["cmb_table"]["headers"][3] == "最佳" and "注意" in zh["cmb_det_info"]
     with pytest.raises(gr.Error, match="Analyze first"):
         ui.combine_scales(dict(ui.DEFAULTS, state={}))
     with pytest.raises(gr.Error, match="threshold"):
@@ -520,6 +520,7 @@ def test_lesson_mode_walks_every_step_with_back_and_next(done):
         title, narrative, _ = ui.LESSON_STEPS[k - 1]
         assert t(title) in out["lesson_counter"] and out["lesson_text"]
         assert "Click" not in out["lesson_text"] and Path(out["lesson_img"]).is_file()
+        assert not out["lesson_text"].startswith("**Step")
         images.add(out["lesson_img"])
         assert out["lesson_back"]["interactive"] is (k > 1) and out["lesson_next"]["interactive"] is (k < n)
     assert len(images) == n  # one different figure per step
@@ -527,7 +528,8 @@ def test_lesson_mode_walks_every_step_with_back_and_next(done):
     back = ui.lesson_show({**v, "lesson_step": 2}, delta=-1)
     assert back["lesson_step"] == 1 and back["lesson_img"] == first["lesson_img"]
     zh = ui.lesson_show({**v, "lesson_step": 6}, lang="zh")
-    assert zh["lesson_counter"].startswith(f"### 第 6 / {n} 步") and "空间金字塔池化" in zh["lesson_text"]
+    assert zh["lesson_counter"].startswith(f"### 第 6 / {n} 步") and "每个 bin 对每个通道取" in zh["lesson_text"]
+    assert not zh["lesson_text"].startswith("**第")  # the tab's own "Step 4" heading: the counter replaces it
     assert "点击" not in zh["lesson_text"]
     idle = ui.lesson_show(dict(ui.DEFAULTS, state={}))
     assert "Analyze" in idle["lesson_counter"] and idle["lesson_img"] is None
@@ -564,3 +566,17 @@ def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path)
     assert names == set(res["files"])
     with pytest.raises(gr.Error, match="Analyze first"):
         ui.export_lesson_zip(dict(ui.DEFAULTS, state={}))
+
+
+def test_bold_markers_pair_up_in_both_languages():
+    """CommonMark does not close ** after a full-width bracket followed by a Han character (e.g. "**拉伸（warp）**到"),
+    which turned half a paragraph bold: every ** must open or close a <strong>, never nest."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    for lang, strings in (("en", EN), ("zh", ZH)):
+        for key, text in strings.items():
+            src = re.sub(r"\$[^$]*\$", "M", text)  # LaTeX is not Markdown
+            html = md.render(src)
+            assert "**" not in html and 2 * html.count("<strong>") == src.count("**"), (lang, key)
+            assert not re.search(r"<strong>(?:(?!</strong>).)*<strong>", html), (lang, key)

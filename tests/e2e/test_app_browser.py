@@ -201,3 +201,161 @@ def test_errors_reach_the_user_as_messages(browser, app_url, page_errors):
     page.wait_for_selector("text=Press Analyze first", timeout=TIMEOUT)
     assert page_errors == []  # a gr.Error is a message, not a console error
     page.close()
+
+
+# ---------------------------------------------------------------------------------- language switch, every tab
+
+# tab button id → (selector, text that only the Chinese handler output has) for every tab
+ZH_PER_TAB = {
+    "tab-pyramid": ("#pyr-table", "图像 宽×高"),
+    "tab-features": ("#fm-info", "个通道"),
+    "tab-projection": ("#win-info", "conv5 格子"),
+    "tab-spp": ("#spp-info", "层级"),
+    "tab-detections": ("#det-info", "个检测"),
+    "tab-why": ("#why-summary", "实测加速"),
+    "tab-compare": ("#cmp-gotchas", "容易踩的坑"),
+    "tab-combine": ("#cmb-det-info", "这个检测头"),
+    "tab-lesson": ("#lesson-counter", "第 1 / "),
+}
+EN_PER_TAB = {
+    "tab-pyramid": ("#pyr-table", "image w×h"),
+    "tab-features": ("#fm-info", "channels"),
+    "tab-projection": ("#win-info", "conv5 cells"),
+    "tab-spp": ("#spp-info", "Level"),
+    "tab-detections": ("#det-info", "detections after NMS"),
+    "tab-why": ("#why-summary", "Measured speedup"),
+    "tab-compare": ("#cmp-gotchas", "Gotchas"),
+    "tab-combine": ("#cmb-det-info", "this head"),
+    "tab-lesson": ("#lesson-counter", "Step 1 / "),
+}
+NARRATIVE = {"tab-pyramid": "nar_pyramid", "tab-features": "nar_features", "tab-projection": "nar_projection",
+             "tab-spp": "nar_spp", "tab-detections": "nar_det", "tab-why": "nar_why", "tab-compare": "nar_compare",
+             "tab-combine": "nar_combine", "tab-lesson": "nar_lesson"}
+
+
+def text_has(page, selector, text):
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }",
+                           arg=[selector, text], timeout=TIMEOUT)
+
+
+def opening_words(key, lang):
+    """The first words of a narrative as the page shows them (Markdown bold removed)."""
+    from sppviz.ui_i18n import t as tr
+
+    return re.sub(r"\*\*", "", tr(key, lang)).split("$")[0][:14]
+
+
+def visit_every_tab(page, lang, screenshots, expected, prefix):
+    from sppviz.ui_i18n import t as tr
+
+    for tab, (selector, text) in expected.items():
+        button = page.locator(f"#{tab}-button")
+        assert button.inner_text() == tr(tab.replace("-", "_").replace("detections", "detections"), lang), tab
+        button.click()
+        if tab == "tab-why":  # measure first: the summary shows the measured speedup
+            set_slider(page, "#why-n", 8)
+            page.click("#why-btn")
+            page.wait_for_function("() => /[\\d.]+×\\*?\\*?/.test(document.querySelector('#why-summary').innerText)",
+                                   timeout=TIMEOUT)
+        text_has(page, selector, text)
+        text_has(page, f"#{tab}", opening_words(NARRATIVE[tab], lang))  # the static narrative, translated
+        page.screenshot(path=str(screenshots / f"{prefix}_{tab}.png"), full_page=True)
+
+
+def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, screenshots, page_errors):
+    from sppviz.ui_i18n import t as tr
+
+    page = open_page(browser, app_url, page_errors)
+    assert page.locator("#lang input:checked").get_attribute("value") == "en"
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.locator("#scales label", has_text="480").click()  # two scales: step 8 has something to combine
+    page.click("#analyze-btn")
+    status_matches(page, r"\d+ windows")
+    visit_every_tab(page, "en", screenshots, EN_PER_TAB, "en")
+
+    # lesson mode: Next / Back walk the steps, each with its figure
+    n = 11
+    page.click("#tab-lesson-button")
+    text_has(page, "#lesson-counter", f"Step 1 / {n}")
+    assert page.locator("#lesson-back").is_disabled()
+    page.wait_for_selector("#lesson-img img", timeout=TIMEOUT)
+    first = src(page, "#lesson-img")
+    page.click("#lesson-next")
+    text_has(page, "#lesson-counter", f"Step 2 / {n}")
+    text_has(page, "#lesson-text", "sees a receptive field centred")  # step 2's narrative (conv5 feature maps)
+    page.wait_for_function(f"() => document.querySelector('#lesson-img img').src !== {first!r}", timeout=TIMEOUT)
+    page.screenshot(path=str(screenshots / "en_tab-lesson_step2.png"), full_page=True)
+
+    # switch to Chinese: the labels (Gradio's) and every handler text (the server's) follow
+    page.locator("#lang input[value=zh]").check()
+    status_matches(page, "个窗口")
+    text_has(page, "#tab-pyramid-button", tr("tab_pyramid", "zh"))
+    assert page.locator("#analyze-btn").inner_text() == tr("btn_analyze", "zh")
+    text_has(page, "#lesson-counter", f"第 2 / {n} 步")  # the lesson keeps its step, now in Chinese
+    text_has(page, "#lesson-text", "叠加图把每个格子画在它的感受野中心")
+    page.click("#tab-lesson-button")
+    page.click("#lesson-back")
+    text_has(page, "#lesson-counter", f"第 1 / {n} 步")
+    page.click("#tab-pyramid-button")
+    visit_every_tab(page, "zh", screenshots, ZH_PER_TAB, "zh")
+    assert re.search(r"实测加速：\*?\*?[\d.]+×", page.locator("#why-summary").inner_text())
+    for k in range(2, n + 1):  # every lesson step in Chinese
+        page.click("#lesson-next")
+        text_has(page, "#lesson-counter", f"第 {k} / {n} 步")
+        page.screenshot(path=str(screenshots / f"zh_tab-lesson_step{k}.png"), full_page=True)
+    assert page.locator("#lesson-next").is_disabled()
+
+    # a reload keeps the choice (localStorage); ?lang=en overrides it
+    page.reload()
+    page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
+    text_has(page, "#tab-pyramid-button", tr("tab_pyramid", "zh"))
+    assert page.locator("#lang input:checked").get_attribute("value") == "zh"
+    page.goto(app_url + "?lang=en")
+    page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
+    text_has(page, "#tab-lesson-button", tr("tab_lesson", "en"))
+    assert page.locator("#lang input:checked").get_attribute("value") == "en"
+    assert page_errors == []
+    page.close()
+
+
+def test_lesson_zip_downloads_with_pngs_and_handout(browser, app_url, tmp_path, page_errors):
+    import zipfile
+
+    from PIL import Image
+
+    page = open_page(browser, app_url + "?lang=zh", page_errors)
+    text_has(page, "#input-image", "把图片拖到这里")  # the upload area too (Gradio's own text is replaced)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.click("#analyze-btn")
+    status_matches(page, "个窗口")
+    page.click("#tab-projection-button")
+    page.wait_for_selector("#rules-table table.rules", timeout=TIMEOUT)
+    k = int(page.locator("#rules-table table.rules").get_attribute("data-window"))
+    page.click("#lesson-btn")
+    text_has(page, "#lesson-info", f"窗口 #{k} 的课件")
+    link = page.locator("#lesson-file a[download]").first
+    link.wait_for(timeout=TIMEOUT)
+    with page.expect_download(timeout=TIMEOUT) as dl:
+        link.click()
+    path = tmp_path / "lesson.zip"
+    dl.value.save_as(path)
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        z.extractall(tmp_path / "out")
+    pngs = sorted(n for n in names if n.endswith(".png"))
+    assert len(pngs) >= 15 and {"analysis.json", "handout.html"} <= names
+    for name in pngs:
+        with Image.open(tmp_path / "out" / name) as im:
+            im.verify()
+        with Image.open(tmp_path / "out" / name) as im:
+            assert im.format == "PNG" and im.width >= 800, name
+    html = (tmp_path / "out" / "handout.html").read_text(encoding="utf-8")
+    srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', html)
+    assert srcs and set(srcs) <= names and set(srcs) == set(pngs)
+    assert '<html lang="zh-Hans">' in html and "空间金字塔池化" in html
+    data = __import__("json").loads((tmp_path / "out" / "analysis.json").read_text(encoding="utf-8"))
+    assert data["selected_window"]["index"] == k and data["lang"] == "zh"
+    assert page_errors == []
+    page.close()
