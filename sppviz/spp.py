@@ -638,3 +638,40 @@ class SpatialPyramidPooling(nn.Module):
 
     def extra_repr(self):
         return f"levels={self.levels}"
+
+
+# ----------------------------------------------------------------------------------------
+# the gradient through window pooling (used to fine-tune conv layers, Fast R-CNN §2.3)
+
+
+class _WindowPool(torch.autograd.Function):
+    """Max pooling's gradient is a scatter: each output's gradient goes to the one fmap cell
+    that held its maximum (the argmax). Forward is the fast kernel with return_argmax."""
+
+    @staticmethod
+    def forward(ctx, fmap, cells, levels, rule):
+        out, arg = spatial_pyramid_pool(fmap, cells, levels, rule, return_argmax=True)
+        c, h, w = fmap.shape
+        chan = torch.cat([torch.arange(c, device=fmap.device).repeat_interleave(n * n) for n in levels])
+        ctx.save_for_backward(chan[None] * (h * w) + arg)
+        ctx.shape = (c, h, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        g = torch.zeros(math.prod(ctx.shape), dtype=grad.dtype, device=grad.device)
+        g.index_add_(0, index.reshape(-1), grad.reshape(-1))
+        return g.view(ctx.shape), None, None, None
+
+
+def spatial_pyramid_pool_grad(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive"):
+    """spatial_pyramid_pool with a gradient to ``fmap`` (same contract, no argmax output).
+
+    The paper fine-tunes only the fc layers (§4): SPP-net's windows come from many images, and
+    back-propagating through their large receptive fields was deemed too costly. Fast R-CNN (§2.3)
+    showed that with one or two images per mini-batch the backward pass through the pooling layer
+    is cheap, and that it pays. This is that backward pass: d out / d fmap is 1 at each bin's argmax.
+    """
+    levels = check_levels(levels)
+    return _WindowPool.apply(fmap, torch.as_tensor(cells), levels, rule)

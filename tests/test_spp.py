@@ -410,3 +410,22 @@ def test_layer_backprop():
     with pytest.raises(ValueError, match=r"\[B, C, H, W\]"):
         SpatialPyramidPooling()(torch.rand(3, 4, 4))
     assert "levels=(1, 2, 3, 6)" in repr(SpatialPyramidPooling())
+
+
+@pytest.mark.parametrize("levels", [(1, 2, 3, 6), (4, 1)])
+def test_window_pooling_gradient_equals_autograd_through_the_reference(levels):
+    """spatial_pyramid_pool_grad (fast kernel + argmax scatter) has the same forward values and the
+    same d/d fmap as autograd through the slow reference loop (no ties: continuous random map)."""
+    gen = torch.Generator().manual_seed(11)
+    fmap = torch.randn(5, 9, 13, generator=gen, dtype=torch.float64)
+    cells = torch.cat([random_cells(30, 9, 13, gen), special_cells(9, 13, 10)])
+    weights = torch.randn(len(cells), vector_length(5, levels), generator=gen, dtype=torch.float64)
+    a = fmap.clone().requires_grad_(True)
+    out = spp.spatial_pyramid_pool_grad(a, cells, levels)
+    (out * weights).sum().backward()
+    b = fmap.clone().requires_grad_(True)
+    ref = spp_reference(b, cells, levels)
+    (ref * weights).sum().backward()
+    assert torch.equal(out.detach(), ref.detach())
+    assert torch.allclose(a.grad, b.grad, rtol=0, atol=1e-12)
+    assert a.grad.abs().sum() > 0
