@@ -3,9 +3,11 @@
 No dataset can be downloaded, so sppviz trains its detector on scenes generated here.
 Each scene is a cluttered, textured background with 1-6 labelled *objects* drawn from
 :data:`CLASSES` plus unlabelled *distractors* (irregular polygons, squiggles, arcs, pie
-slices, blobs, line fragments).  Classes differ in **shape**; colour (any hue) and
-texture (solid, stripes, checker, dots, gradient) are drawn independently of the class,
-so colour alone never identifies a class.  Objects are stretched (aspect 0.5-2.0) and
+slices, blobs, line fragments).  Classes differ in **shape and texture**: each class has a
+characteristic texture (:data:`CLASS_TEXTURES`, e.g. a striped triangle, a bullseye disc),
+worn with probability :data:`P_CLASS_TEXTURE`, otherwise any of the common textures, which
+distractors wear too.  Colour (any hue) is drawn independently of the class, so colour
+alone never identifies a class, and texture alone does not either.  Objects are stretched (aspect 0.5-2.0) and
 rotated only as far as the class keeps its shape (a cross stays a "plus", not an "x").
 
 Seed splits (a scene is a pure function of its seed, see :func:`make_scene`):
@@ -38,6 +40,8 @@ import numpy as np
 
 __all__ = [
     "CLASSES",
+    "CLASS_TEXTURES",
+    "P_CLASS_TEXTURE",
     "TRAIN_SEED_BASE",
     "TRAIN_SEED_COUNT",
     "EVAL_SEED_BASE",
@@ -75,7 +79,12 @@ MIN_BOX_SIDE = 12  #: objects whose visible box is thinner than this are dropped
 MAX_OVERLAP = 0.4  #: a new object may cover at most this fraction of an earlier object's area
 MIN_VISIBLE = 0.5  #: objects with less than this fraction of their area visible are dropped
 
-_TEXTURES = ("solid", "stripes", "checker", "dots", "gradient")
+_TEXTURES = ("solid", "stripes", "checker", "dots", "gradient")  # worn by anything
+#: The texture each class wears with probability P_CLASS_TEXTURE ("rings": concentric, a
+#: bullseye; "hatch": crossed lines). Classes differ in shape *and* texture, as real ones do.
+CLASS_TEXTURES: dict[str, str] = {"disc": "rings", "ring": "solid", "box": "checker", "triangle": "stripes",
+                                  "star": "gradient", "cross": "hatch", "heart": "dots"}
+P_CLASS_TEXTURE = 0.75
 _SHIFT = 4  # cv2 fixed-point fraction bits for sub-pixel polygon vertices
 _ONE = 1 << _SHIFT
 _REPO = Path(__file__).resolve().parents[1]
@@ -222,9 +231,11 @@ def _coverage(polys, x0: int, y0: int, pw: int, ph: int) -> np.ndarray:
 # ------------------------------------------------------------------------- textures
 
 
-def _texture(rng: np.random.Generator, pw: int, ph: int, size: float) -> np.ndarray:
-    """Float32 [ph, pw, 3] RGB texture for an object of typical size ``size`` px."""
-    kind = _TEXTURES[int(rng.choice(len(_TEXTURES), p=[0.3, 0.2, 0.15, 0.15, 0.2]))]
+def _texture(rng: np.random.Generator, pw: int, ph: int, size: float, kind: str | None = None) -> np.ndarray:
+    """Float32 [ph, pw, 3] RGB texture for an object of typical size ``size`` px; ``kind`` None
+    draws one of the common :data:`_TEXTURES`."""
+    if kind is None:
+        kind = _TEXTURES[int(rng.choice(len(_TEXTURES), p=[0.3, 0.2, 0.15, 0.15, 0.2]))]
     c1 = _object_colour(rng)
     if kind == "solid":
         return np.broadcast_to(c1, (ph, pw, 3)).copy()
@@ -241,6 +252,12 @@ def _texture(rng: np.random.Generator, pw: int, ph: int, size: float) -> np.ndar
         v = -xs * math.sin(ang) + ys * math.cos(ang)
         if kind == "stripes":
             t = (np.mod(u, period) < period * rng.uniform(0.35, 0.65)).astype(np.float32)
+        elif kind == "hatch":  # two crossing sets of thin lines
+            duty = period * rng.uniform(0.2, 0.3)
+            t = ((np.mod(u, period) < duty) | (np.mod(v, period) < duty)).astype(np.float32)
+        elif kind == "rings":  # concentric rings about the patch centre
+            r = np.hypot(xs - (pw - 1) / 2, ys - (ph - 1) / 2)
+            t = (np.mod(r, period) < period * 0.5).astype(np.float32)
         elif kind == "checker":
             t = ((np.floor(u / period) + np.floor(v / period)) % 2).astype(np.float32)
         else:  # dots
@@ -547,9 +564,10 @@ def _render(seed: int, size, want_masks: bool, draw_objects: bool = True):
     objs: list[_Obj] = []
     while not objs:  # practically always succeeds first time; loop keeps N >= 1
         objs = _layout(rng, w, h)
-    for o in objs:
+    for o in objs:  # the layout is fixed above; textures draw from the stream only after it
         ph, pw = o.cov.shape
-        tex = _texture(rng, pw, ph, o.size)
+        own = rng.random() < P_CLASS_TEXTURE
+        tex = _texture(rng, pw, ph, o.size, CLASS_TEXTURES[CLASSES[o.label]] if own else None)
         region = img[o.y0 : o.y0 + ph, o.x0 : o.x0 + pw]
         m8 = o.mask.view(np.uint8)
         bg_mean = np.array(cv2.mean(region, mask=m8)[:3], np.float32)

@@ -229,3 +229,42 @@ def test_write_examples(tmp_path):
         assert (rec["width"], rec["height"]) == (sc.image.shape[1], sc.image.shape[0])
         assert rec["names"] == sc.names
         assert (tmp_path / rec["file"]).stat().st_size < 300_000
+
+
+# ------------------------------------------------------------------------ class textures
+
+
+def test_every_class_has_its_own_texture():
+    assert set(syn.CLASS_TEXTURES) == set(CLASSES)
+    assert len(set(syn.CLASS_TEXTURES.values())) == len(CLASSES)  # texture tells classes apart
+    assert 0.0 < syn.P_CLASS_TEXTURE < 1.0  # ... but not always: shape still has to decide
+
+
+@pytest.mark.parametrize("kind", sorted(set(syn.CLASS_TEXTURES.values())))
+def test_textures_render_as_two_tone_patterns(kind):
+    tex = syn._texture(np.random.default_rng(5), 90, 70, 120.0, kind)
+    assert tex.shape == (70, 90, 3) and tex.dtype == np.float32
+    assert np.all((tex >= 0) & (tex <= 255))
+    n_colours = len(np.unique(tex.reshape(-1, 3).round(1), axis=0))
+    assert n_colours == 1 if kind == "solid" else n_colours >= 2
+
+
+def test_rings_are_concentric_and_hatch_crosses():
+    rings = syn._texture(np.random.default_rng(1), 81, 81, 200.0, "rings")[..., 0]
+    ys, xs = np.mgrid[:81, :81]
+    r = np.hypot(xs - 40, ys - 40).round().astype(int)
+    for radius in range(0, 40, 3):  # each circle about the centre is one colour
+        assert np.ptp(rings[r == radius]) == 0 or (r == radius).sum() < 4
+    hatch = syn._texture(np.random.default_rng(2), 120, 120, 200.0, "hatch")
+    lines = hatch != hatch[0:1, 0:1]
+    assert lines.any()
+
+
+def test_class_textures_change_pixels_but_not_the_layout(monkeypatch):
+    """Textures are drawn after the layout: boxes and labels do not depend on them."""
+    monkeypatch.setattr(syn, "P_CLASS_TEXTURE", 1.0)
+    a = make_scene(7)
+    monkeypatch.setattr(syn, "P_CLASS_TEXTURE", 0.0)
+    b = make_scene(7)
+    assert np.array_equal(a.boxes, b.boxes) and np.array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.image, b.image)
