@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import backbones, proposals, pyramid, spp, synthetic
+from . import backbones, geometry, proposals, pyramid, spp, synthetic
 from .detector import SPPNet, box_iou, encode_boxes
 
 
@@ -45,12 +45,13 @@ class TrainConfig:
     width: float = 0.25  # ZF-5 width multiplier (96/256/384/384/256 channels × width)
     levels: tuple[int, ...] = (1, 2, 3, 6)  # detection pyramid, paper §4
     hidden: int = 256
+    dropout: float = 0.0  # fc6/fc7 dropout while training (0.5 in the paper; slows this short schedule)
     # stage 1: pre-training on crops
     pre_scenes: int = 2000
     pre_epochs: int = 5  # alternating 224 / 180 (paper §2.3 multi-size training)
     pre_sizes: tuple[int, ...] = (224, 180)
     pre_bg_per_scene: int = 2
-    pre_batch: int = 64
+    pre_batch: int = 32
     pre_lr: float = 0.002
     # stage 2: detection fine-tuning of the fc layers
     ft_scenes: int = 300
@@ -60,6 +61,10 @@ class TrainConfig:
     ft_batch: int = 128
     ft_lr: float = 0.001
     ft_pos_fraction: float = 0.25
+    # stage 2 also trains conv1..conv5 through SPP (Fast R-CNN §2.3; the paper froze them)
+    ft_conv: bool = True
+    ft_conv_epochs: int = 6
+    ft_conv_lr: float = 3e-4
     threads: int = 0  # 0 = all cores
     log: str = ""
     extra: dict = field(default_factory=dict)
@@ -325,6 +330,84 @@ def finetune(net: SPPNet, cfg: TrainConfig) -> dict:
     return {"windows": len(Y), "positives": int((Y != bg).sum()), "epochs": history[-1:]}
 
 
+def _flip(image: np.ndarray, boxes: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
+    """Mirror an image and its boxes left-right (inclusive pixel coordinates)."""
+    w = image.shape[1]
+    b = boxes.clone()
+    b[:, 0], b[:, 2] = w - 1 - boxes[:, 2], w - 1 - boxes[:, 0]
+    return np.ascontiguousarray(image[:, ::-1]), b
+
+
+def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
+    """Stage 2, end to end (stated deviation): fc6, fc7, a new fc8 + box regressor *and* conv1..conv5,
+    trained on windows pooled from whole images with the exact gradient through SPP
+    (``spp.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
+    [0.1, 0.5) plus a quarter < 0.1, 25 % positives); one image per step, as Fast R-CNN's
+    image-centric batches, at a scale drawn from S per image (Fast R-CNN's multi-scale training),
+    mirrored half of the time. Why: the crops of stage 1 show objects warped to ~200 px, while a
+    detector at one scale sees most of them at 20-100 px; training the conv layers on pooled
+    windows closes that gap, which fine-tuning the fc layers alone cannot (Fast R-CNN Table 5)."""
+    torch.manual_seed(cfg.seed + 2)
+    rng = np.random.default_rng(cfg.seed + 1)
+    bg = len(net.classes)
+    head, trunk = net.head, net.trunk
+    nn.init.normal_(head.cls.weight, std=0.01)
+    nn.init.zeros_(head.cls.bias)
+    nn.init.normal_(head.bbox.weight, std=0.001)
+    nn.init.zeros_(head.bbox.bias)
+    scenes, windows = [], []
+    for i in _progress(range(cfg.ft_scenes), cfg.ft_scenes, "scenes + selective search"):
+        scene = synthetic.make_scene(synthetic.TRAIN_SEED_BASE + 50_000 + i)
+        scenes.append(scene)
+        windows.append(torch.as_tensor(proposals.selective_search(scene.image, mode="fast")))
+    opt = torch.optim.AdamW([{"params": list(trunk.parameters()), "lr": cfg.ft_conv_lr},
+                             {"params": list(head.parameters()), "lr": cfg.ft_lr}], weight_decay=1e-4)
+    steps = cfg.ft_conv_epochs * len(scenes)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, [cfg.ft_conv_lr, cfg.ft_lr], total_steps=steps,
+                                                pct_start=0.1)
+    geom = trunk.geometry
+    history = []
+    for epoch in range(cfg.ft_conv_epochs):
+        net.train()
+        for m in trunk.modules():  # batch norm frozen: statistics from stage 1 (one image per step)
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+        loss_sum = acc = n_seen = 0.0
+        t0 = time.perf_counter()
+        for k in _progress(rng.permutation(len(scenes)), len(scenes), f"stage 2 epoch {epoch + 1}"):
+            scene = scenes[k]
+            image, gt, props = scene.image, torch.as_tensor(scene.boxes, dtype=torch.float32).reshape(-1, 4), windows[k]
+            if rng.random() < 0.5:
+                image, gt = _flip(image, gt)
+                _, props = _flip(scene.image, props.float())
+            win, y, tgt = sample_windows(props.float(), gt, torch.as_tensor(scene.labels), cfg.ft_windows_per_scene,
+                                         cfg.ft_pos_fraction, rng, bg)
+            s = int(rng.choice(cfg.ft_scales))
+            h, w = image.shape[:2]
+            x = trunk.preprocess(pyramid.resize_image(image, s)).contiguous(memory_format=torch.channels_last)
+            fmap = trunk(x)[0].contiguous()
+            cells = geometry.project_windows(pyramid.scale_boxes(win, pyramid.scale_factor(w, h, s)), geom, "paper",
+                                             map_hw=tuple(fmap.shape[1:]))
+            logits, deltas = head(spp.spatial_pyramid_pool_grad(fmap, cells, net.levels))
+            loss = nn.functional.cross_entropy(logits, y)
+            pos = torch.nonzero(y != bg).flatten()
+            if len(pos):
+                d = deltas.reshape(len(y), -1, 4)[pos, y[pos]]
+                loss = loss + nn.functional.smooth_l1_loss(d, tgt[pos], beta=1.0, reduction="sum") / len(y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            loss_sum += loss.item() * len(y)
+            acc += float((logits.argmax(1) == y).sum())
+            n_seen += len(y)
+        row = {"epoch": epoch + 1, "loss": loss_sum / n_seen, "acc": acc / n_seen, "seconds": time.perf_counter() - t0}
+        history.append(row)
+        _log(cfg, f"stage 2 epoch {row['epoch']}: loss {row['loss']:.3f} acc {row['acc']:.3f} ({row['seconds']:.0f}s)")
+    net.eval()
+    return {"scenes": len(scenes), "windows_per_scene": cfg.ft_windows_per_scene, "epochs": history}
+
+
 def train(cfg: TrainConfig) -> SPPNet:
     """Both stages; writes ``cfg.out`` (safetensors, with the config and history in its header)."""
     threads = cfg.threads or (torch.get_num_threads() if torch.get_num_threads() > 0 else 1)
@@ -338,12 +421,16 @@ def train(cfg: TrainConfig) -> SPPNet:
     _log(cfg, f"model: zf5 width {cfg.width}, conv5 {trunk.out_channels} ch, "
               f"{spp.vector_length(trunk.out_channels, cfg.levels)}-d SPP vector, "
               f"{sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
+    net.head.drop.p = cfg.dropout
     add_batchnorm(trunk)
     pre = pretrain(net, cfg)
     net.eval()
-    fold_batchnorm(trunk)
+    if not cfg.ft_conv:
+        fold_batchnorm(trunk)
     t1 = time.perf_counter()
-    ft = finetune(net, cfg)
+    ft = finetune_conv(net, cfg) if cfg.ft_conv else finetune(net, cfg)
+    if cfg.ft_conv:
+        fold_batchnorm(trunk)
     t2 = time.perf_counter()
     net.meta = {"training": {"command": "python -m sppviz train " + " ".join(cfg.extra.get("argv", [])),
                              "seed": cfg.seed, "pretrain_s": round(t1 - t0), "finetune_s": round(t2 - t1),
@@ -361,7 +448,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pre-scenes", type=int, default=d.pre_scenes)
     p.add_argument("--pre-epochs", type=int, default=d.pre_epochs)
     p.add_argument("--ft-scenes", type=int, default=d.ft_scenes)
-    p.add_argument("--ft-epochs", type=int, default=d.ft_epochs)
+    p.add_argument("--ft-epochs", type=int, default=d.ft_epochs, help="epochs of the paper's fc-only fine-tuning")
+    p.add_argument("--ft-conv-epochs", type=int, default=d.ft_conv_epochs,
+                   help="epochs of end-to-end fine-tuning (conv through SPP, Fast R-CNN style)")
+    p.add_argument("--paper-finetune", action="store_true",
+                   help="the paper's stage 2: conv frozen, only fc6/fc7/fc8 trained on pooled windows")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--log", default="")
 
@@ -369,6 +460,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, argv: list[str]) -> int:
     cfg = TrainConfig(out=args.out, seed=args.seed, width=args.width, pre_scenes=args.pre_scenes,
                       pre_epochs=args.pre_epochs, ft_scenes=args.ft_scenes, ft_epochs=args.ft_epochs,
+                      ft_conv=not args.paper_finetune, ft_conv_epochs=args.ft_conv_epochs,
                       threads=args.threads, log=args.log, extra={"argv": argv})
     train(cfg)
     return 0

@@ -47,3 +47,42 @@ def test_sample_windows_follows_the_paper_fine_tuning_rules():
     assert int(hard.sum()) >= 3 * int(((~pos) & (iou < 0.1)).sum())  # most negatives in [0.1, 0.5)
     assert set(labels[pos].tolist()) <= {2, 5}
     assert torch.all(targets[~pos] == 0)
+
+
+def _tiny_net():
+    from sppviz import synthetic
+    from sppviz.detector import SPPNet
+
+    torch.manual_seed(0)
+    trunk = backbones.build("zf5", width=0.125)
+    return SPPNet(trunk, synthetic.CLASSES, (1, 2, 3, 6), hidden=32, width=0.125)
+
+
+def _cfg(**kw):
+    return train.TrainConfig(ft_scenes=2, ft_windows_per_scene=16, ft_epochs=2, ft_conv_epochs=2,
+                             ft_scales=(480, 576), **kw)
+
+
+def test_end_to_end_fine_tuning_trains_conv_through_spp_with_frozen_batchnorm():
+    net = _tiny_net()
+    train.add_batchnorm(net.trunk)
+    net.eval()
+    before = {k: v.clone() for k, v in net.trunk.state_dict().items()}
+    out = train.finetune_conv(net, _cfg())
+    after = net.trunk.state_dict()
+    conv = [k for k in before if k.endswith("weight") and before[k].dim() == 4]
+    assert conv and all(not torch.equal(before[k], after[k]) for k in conv)  # every conv layer learned
+    stats = [k for k in before if "running_" in k]
+    assert stats and all(torch.equal(before[k], after[k]) for k in stats)  # BN statistics frozen
+    assert len(out["epochs"]) == 2 and all(np.isfinite(e["loss"]) for e in out["epochs"])
+    assert not net.training
+
+
+def test_paper_fine_tuning_keeps_conv_frozen():
+    net = _tiny_net()
+    net.eval()
+    before = {k: v.clone() for k, v in net.trunk.state_dict().items()}
+    head_before = net.head.fc6.weight.clone()
+    train.finetune(net, _cfg(ft_conv=False))
+    assert all(torch.equal(before[k], v) for k, v in net.trunk.state_dict().items())
+    assert not torch.equal(head_before, net.head.fc6.weight)
