@@ -186,7 +186,8 @@ figcaption{color:#555;font-size:.92em;margin-top:.3em}code{background:#f3f3f3;pa
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 th{background:#f3f3f3}tr.chosen{background:#fff8d0}caption{caption-side:top;text-align:left;color:#555;
 padding-bottom:.3em}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border:1px solid #333}
-.formula{font-family:serif}.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{flex:1 1 45%}
+.formula,.math{font-family:serif}.math{font-style:italic;white-space:nowrap}
+.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{flex:1 1 45%}.values img{max-width:min(100%,420px)}
 @media print{figure{break-inside:avoid}h2{break-before:page}}
 """
 
@@ -194,13 +195,34 @@ _CLICK = re.compile(r"\s*(\*\*)?(Click|点击)[^.。]*[.。]\s*$")
 _CLICK_LABEL = re.compile(r"\s*(—+|——)\s*(click|点击).*$|\s*[(（](click|点击)[^)）]*[)）]", re.IGNORECASE)
 
 
+# The LaTeX of the narratives as plain text: the handout has no scripts (no KaTeX), and raw source such as
+# "\\lfloor i\\,a/n \\rfloor" reads badly on paper. Only what the narratives use is covered.
+_TEX_SYMBOLS = {r"\arg\min": "argmin", r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉",
+                r"\ldots": "…", r"\times": "×", r"\cdot": "·", r"\approx": "≈", r"\sum": "Σ", r"\in": "∈",
+                r"\min": "min", r"\max": "max", r"\{": "{", r"\}": "}", r"\,": "\u2009"}
+_STAR = "\x00"  # stands for a formula's "*" (s^*) while the Markdown emphasis is converted
+_TEX_SCRIPT = re.compile(r"([\^_])(\{([^{}]*)\}|[^\s{}\\])")
+
+
+def _tex_html(tex: str) -> str:
+    """One $...$ formula (already HTML-escaped) as HTML text: symbols, \\mathrm{}, ^ and _ as sup / sub."""
+    for k in sorted(_TEX_SYMBOLS, key=len, reverse=True):
+        tex = tex.replace(k, _TEX_SYMBOLS[k])
+    tex = re.sub(r"\\mathrm\{([^{}]*)\}", r"\1", tex).replace(" - ", " − ")
+    for _ in range(2):  # nested once at most: F_{s^*}
+        tex = _TEX_SCRIPT.sub(lambda m: f"<{'sup' if m[1] == '^' else 'sub'}>{m[3] if m[3] is not None else m[2]}"
+                                        f"</{'sup' if m[1] == '^' else 'sub'}>", tex)
+    return f'<span class="math">{tex}</span>'
+
+
 def _md(text: str) -> str:
-    """The narratives' little Markdown (bold, italic, code) as HTML; LaTeX stays as source."""
+    """The narratives' little Markdown (bold, italic, code) as HTML; $...$ LaTeX as plain text (``_tex_html``)."""
     s = html.escape(text, quote=False)
+    s = re.sub(r"\$([^$]+)\$", lambda m: _tex_html(m[1]).replace("*", _STAR), s)  # a formula's * is no <em>
     s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
     s = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", s)
     s = re.sub(r"(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)", r"<em>\1</em>", s)
-    return s
+    return s.replace(_STAR, "*")
 
 
 def without_clicks(text: str) -> str:
@@ -217,8 +239,9 @@ def _label(key: str, lang: str) -> str:
     return html.escape(_CLICK_LABEL.sub("", t(key, lang)))
 
 
-def _fig(name: str, caption: str) -> str:
-    return (f'<figure><img src="{html.escape(name)}" alt="{caption}" loading="lazy">'
+def _fig(name: str, caption: str, cls: str = "") -> str:
+    klass = f' class="{cls}"' if cls else ""
+    return (f'<figure{klass}><img src="{html.escape(name)}" alt="{caption}" loading="lazy">'
             f"<figcaption>{caption}</figcaption></figure>")
 
 
@@ -281,7 +304,8 @@ def handout_html(a: analysis.Analysis, d: analysis.WindowDetail, data: dict, ima
                  f"{_fig('3_receptive_fields.png', _label('rf_img', lang))}</section>")
     channel = f"{_label('fm_channel', lang)} {d.channel}"
     figs = "".join(_fig(f"4_bins_level{n}.png", f"n = {n} · {_label('spp_map', lang)} · {channel}")
-                   + _fig(f"4_bin_values_level{n}.png", f"n = {n} · {_label('spp_values', lang)}") for n in levels)
+                   + _fig(f"4_bin_values_level{n}.png", f"n = {n} · {_label('spp_values', lang)}", "values")
+                   for n in levels)
     parts.append(f"<section id=\"step4\"><h2>{html.escape(t('tab_spp', lang))}</h2>{_narrative('nar_spp', lang)}"
                  f"<div class=\"grid\">{figs}</div>{_fig('4_argmax.png', _label('spp_argmax', lang))}"
                  f"{_narrative('nar_vector', lang)}{_fig('4_vector.png', _label('spp_vector', lang))}</section>")

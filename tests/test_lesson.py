@@ -93,6 +93,9 @@ def test_handout_references_every_png_and_is_self_contained(exports, lang):
     assert "<style>" in text and 'rel="stylesheet"' not in text
     assert f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">' in text
     assert text.count("<section") == 5 and 'class="rules"' in text
+    # formulas as text (no KaTeX on paper), not as LaTeX source
+    assert "$" not in text and "\\lfloor" not in text and "\\times" not in text and "⌊" in text
+    assert '<span class="math">' in text and "<sup>2</sup>" in text
 
 
 def test_handout_narrative_in_the_chosen_language(exports):
