@@ -20,11 +20,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(PY) app.py
 
-# Debian's Chromium drives the browser tests (never `playwright install`).
+# Debian's Chromium drives the browser tests (never `playwright install`); Noto CJK gives the Chinese
+# pages (and their screenshots) real glyphs.
 browser:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else echo "Chromium missing: run 'sudo apt-get install chromium' for the browser tests"; fi; }
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q fonts-noto-cjk; \
+	  else echo "No CJK font: run 'sudo apt-get install fonts-noto-cjk' for readable Chinese screenshots"; fi; }
 
 test: $(VENV)/.dev browser
 	$(PY) -m pytest -q
