@@ -233,6 +233,11 @@ NARRATIVE = {"tab-pyramid": "nar_pyramid", "tab-features": "nar_features", "tab-
              "tab-combine": "nar_combine", "tab-lesson": "nar_lesson"}
 
 
+def lang_is(page, lang):
+    page.wait_for_function("(l) => document.querySelector('#lang input:checked')?.value === l", arg=lang,
+                           timeout=TIMEOUT)
+
+
 def text_has(page, selector, text):
     page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }",
                            arg=[selector, text], timeout=TIMEOUT)
@@ -306,15 +311,17 @@ def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, 
         page.screenshot(path=str(screenshots / f"zh_tab-lesson_step{k}.png"), full_page=True)
     assert page.locator("#lesson-next").is_disabled()
 
-    # a reload keeps the choice (localStorage); ?lang=en overrides it
+    # a reload keeps the choice (localStorage); ?lang=en overrides it. Navigate only once every event has been
+    # answered (Gradio logs a request cut short by a navigation as a console error).
     page.reload()
     page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
     text_has(page, "#tab-pyramid-button", tr("tab_pyramid", "zh"))
-    assert page.locator("#lang input:checked").get_attribute("value") == "zh"
+    lang_is(page, "zh")  # the switch follows once the server answered the page's load event
+    text_has(page, "#pyr-table", tr("pyr_h_image", "zh"))  # ... and then the server's texts (empty table headers)
     page.goto(app_url + "?lang=en")
     page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
     text_has(page, "#tab-lesson-button", tr("tab_lesson", "en"))
-    assert page.locator("#lang input:checked").get_attribute("value") == "en"
+    lang_is(page, "en")
     assert page_errors == []
     page.close()
 
