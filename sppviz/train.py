@@ -285,6 +285,26 @@ def pooled_dataset(net: SPPNet, cfg: TrainConfig) -> tuple[torch.Tensor, torch.T
     return torch.cat(feats_all), torch.cat(labels_all), torch.cat(targets_all)
 
 
+def detection_loss(logits: torch.Tensor, deltas: torch.Tensor, y: torch.Tensor, targets: torch.Tensor,
+                   bg: int) -> torch.Tensor:
+    """Softmax loss over C+1 classes plus smooth-L1 box loss on the positives' own class (Fast R-CNN
+    eq. 1, λ = 1, normalised by the batch size). logits [K, C+1], deltas [K, 4C], y [K], targets [K, 4]."""
+    loss = nn.functional.cross_entropy(logits, y)
+    pos = torch.nonzero(y != bg).flatten()
+    if len(pos):
+        d = deltas.reshape(len(y), -1, 4)[pos, y[pos]]
+        loss = loss + nn.functional.smooth_l1_loss(d, targets[pos], beta=1.0, reduction="sum") / len(y)
+    return loss
+
+
+def _reset_fc8(head: nn.Module) -> None:
+    """A new fc8 and box regressor for fine-tuning (small normal init, zero bias)."""
+    nn.init.normal_(head.cls.weight, std=0.01)
+    nn.init.zeros_(head.cls.bias)
+    nn.init.normal_(head.bbox.weight, std=0.001)
+    nn.init.zeros_(head.bbox.bias)
+
+
 def finetune(net: SPPNet, cfg: TrainConfig) -> dict:
     """Stage 2: fc6, fc7 and a new fc8 (+ box regressor) on pooled windows; conv frozen."""
     torch.manual_seed(cfg.seed + 2)
@@ -292,10 +312,7 @@ def finetune(net: SPPNet, cfg: TrainConfig) -> dict:
     bg = len(net.classes)
     _log(cfg, f"stage 2: {len(Y)} windows ({int((Y != bg).sum())} positives) from {cfg.ft_scenes} scenes")
     head = net.head
-    nn.init.normal_(head.cls.weight, std=0.01)
-    nn.init.zeros_(head.cls.bias)
-    nn.init.normal_(head.bbox.weight, std=0.001)
-    nn.init.zeros_(head.bbox.bias)
+    _reset_fc8(head)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.ft_lr, weight_decay=1e-4)
     steps = cfg.ft_epochs * math.ceil(len(Y) / cfg.ft_batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.ft_lr, total_steps=steps, pct_start=0.1)
@@ -309,13 +326,7 @@ def finetune(net: SPPNet, cfg: TrainConfig) -> dict:
             idx = order[b:b + cfg.ft_batch]
             logits, deltas = head(X[idx].float())
             y = Y[idx]
-            loss_cls = nn.functional.cross_entropy(logits, y)
-            pos = torch.nonzero(y != bg).flatten()
-            loss_box = torch.zeros(())
-            if len(pos):
-                d = deltas.reshape(len(idx), -1, 4)[pos, y[pos]]
-                loss_box = nn.functional.smooth_l1_loss(d, T[idx][pos], beta=1.0, reduction="sum") / len(idx)
-            loss = loss_cls + loss_box
+            loss = detection_loss(logits, deltas, y, T[idx], bg)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -351,10 +362,7 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
     rng = np.random.default_rng(cfg.seed + 1)
     bg = len(net.classes)
     head, trunk = net.head, net.trunk
-    nn.init.normal_(head.cls.weight, std=0.01)
-    nn.init.zeros_(head.cls.bias)
-    nn.init.normal_(head.bbox.weight, std=0.001)
-    nn.init.zeros_(head.bbox.bias)
+    _reset_fc8(head)
     scenes, windows = [], []
     for i in _progress(range(cfg.ft_scenes), cfg.ft_scenes, "scenes + selective search"):
         scene = synthetic.make_scene(synthetic.TRAIN_SEED_BASE + 50_000 + i)
@@ -389,11 +397,7 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
             cells = geometry.project_windows(pyramid.scale_boxes(win, pyramid.scale_factor(w, h, s)), geom, "paper",
                                              map_hw=tuple(fmap.shape[1:]))
             logits, deltas = head(spp.spatial_pyramid_pool_grad(fmap, cells, net.levels))
-            loss = nn.functional.cross_entropy(logits, y)
-            pos = torch.nonzero(y != bg).flatten()
-            if len(pos):
-                d = deltas.reshape(len(y), -1, 4)[pos, y[pos]]
-                loss = loss + nn.functional.smooth_l1_loss(d, tgt[pos], beta=1.0, reduction="sum") / len(y)
+            loss = detection_loss(logits, deltas, y, tgt, bg)
             opt.zero_grad()
             loss.backward()
             opt.step()
