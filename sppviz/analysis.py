@@ -199,7 +199,7 @@ class Analysis:
             pooled = multiscale.max_over_scales_vectors(self.feats, self.windows, self.geometry,
                                                         self.detector.net.levels, projection, bin_rule)
             t1 = time.perf_counter()
-            probs, boxes = self.detector.head(pooled, self.windows)
+            probs, boxes = self.detector.head(pooled, self.windows, self.image_wh)
             K = len(self.windows)
             self._results[key] = WindowResult(self.windows, self.scales, torch.full((K,), -1, dtype=torch.long),
                                               torch.full((K, 4), -1, dtype=torch.long), pooled[:0], probs, boxes,

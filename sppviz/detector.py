@@ -257,19 +257,25 @@ class Detector:
             pooled[rows.to(self.device)] = spp.spatial_pyramid_pool(f.fmap, c.to(self.device),
                                                                    self.net.levels, bin_rule)
         t1 = time.perf_counter()
-        probs, boxes = self.head(pooled, windows)
+        probs, boxes = self.head(pooled, windows, image_wh)
         t2 = time.perf_counter()
         return WindowResult(windows, scales, sidx, cells, pooled, probs, boxes,
                             {"pool_s": t1 - t0, "head_s": t2 - t1})
 
     @torch.inference_mode()
-    def head(self, pooled: torch.Tensor, windows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """fc layers on pooled vectors [K, D] → probs [K, C+1], regressed boxes [K, C, 4] (cpu)."""
+    def head(self, pooled: torch.Tensor, windows: torch.Tensor,
+             image_wh: tuple[int, int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """fc layers on pooled vectors [K, D] → probs [K, C+1], regressed boxes [K, C, 4] (cpu), clipped
+        to the image (inclusive pixels 0 … w − 1, 0 … h − 1, as Fast R-CNN clips) when ``image_wh`` is given."""
         logits, deltas = self.net.head(pooled.to(self.device))
         probs = torch.softmax(logits, 1).cpu()
         deltas = deltas.cpu().reshape(len(windows), -1, 4)
         n_cls = deltas.shape[1]
         boxes = decode_boxes(windows.repeat_interleave(n_cls, 0), deltas.reshape(-1, 4))
+        if image_wh is not None:
+            w, h = image_wh
+            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, w - 1)
+            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h - 1)
         return probs, boxes.reshape(len(windows), n_cls, 4)
 
     def detect(self, image: np.ndarray, windows, scales=(pyramid.SINGLE_SCALE,), score_thresh: float = 0.3,
@@ -296,7 +302,7 @@ class Detector:
                 x = x.contiguous(memory_format=torch.channels_last)
             pooled.append(self.net.spp(self.net.trunk(x)))
         pooled = torch.cat(pooled) if pooled else torch.zeros((0, self.net.head.fc6.in_features))
-        return self.head(pooled, windows)
+        return self.head(pooled, windows, (image.shape[1], image.shape[0]))
 
 
 def warp_crops(image: np.ndarray, windows: torch.Tensor, size: int = RCNN_SIZE) -> list[np.ndarray]:

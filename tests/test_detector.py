@@ -89,3 +89,25 @@ def test_average_precision_known_answers():
     d2 = Detections(torch.tensor([[0, 0, 9, 9], [0, 0, 9, 9]], dtype=torch.float32), torch.tensor([0.9, 0.8]),
                     torch.tensor([0, 0]), torch.arange(2))
     assert evaluate.evaluate_detections([d2], gts, 1)["mAP"] == pytest.approx(0.5)
+
+
+def test_regressed_boxes_stay_inside_the_image(detector):
+    """Box deltas can push a border window outside the image; boxes are clipped to 0 … w−1 / h−1."""
+    scene = synthetic.make_scene(synthetic.EVAL_SEED_BASE + 2)
+    h, w = scene.image.shape[:2]
+    windows = torch.tensor([[0.0, 0.0, 40.0, 40.0], [w - 41.0, h - 41.0, w - 1.0, h - 1.0]])
+    pooled = torch.zeros((2, detector.net.head.fc6.in_features))
+    with torch.no_grad():
+        bbox = detector.net.head.bbox
+        saved = bbox.bias.clone()
+        bbox.bias.copy_(torch.tensor([-3.0, -3.0, 3.0, 3.0]).repeat(len(detector.classes)))  # grow a lot
+        try:
+            _, unclipped = detector.head(pooled, windows)
+            _, clipped = detector.head(pooled, windows, (w, h))
+        finally:
+            bbox.bias.copy_(saved)
+    assert unclipped[..., :2].min() < 0 and unclipped[..., 2].max() > w - 1  # the deltas did leave the image
+    assert clipped[..., 0::2].min() >= 0 and clipped[..., 0::2].max() <= w - 1
+    assert clipped[..., 1::2].min() >= 0 and clipped[..., 1::2].max() <= h - 1
+    res, _, _ = detector.detect(scene.image, windows, score_thresh=0.0)
+    assert res.boxes[..., 0::2].max() <= w - 1 and res.boxes[..., 1::2].min() >= 0
