@@ -47,14 +47,14 @@ class TrainConfig:
     hidden: int = 256
     dropout: float = 0.0  # fc6/fc7 dropout while training (0.5 in the paper; slows this short schedule)
     # stage 1: pre-training on crops
-    pre_scenes: int = 2000
+    pre_scenes: int = 3000
     pre_epochs: int = 5  # alternating 224 / 180 (paper §2.3 multi-size training)
     pre_sizes: tuple[int, ...] = (224, 180)
     pre_bg_per_scene: int = 2
     pre_batch: int = 32
     pre_lr: float = 0.002
     # stage 2: detection fine-tuning of the fc layers
-    ft_scenes: int = 300
+    ft_scenes: int = 400
     ft_scales: tuple[int, ...] = pyramid.PAPER_SCALES
     ft_windows_per_scene: int = 96
     ft_epochs: int = 30
@@ -63,8 +63,10 @@ class TrainConfig:
     ft_pos_fraction: float = 0.25
     # stage 2 also trains conv1..conv5 through SPP (Fast R-CNN §2.3; the paper froze them)
     ft_conv: bool = True
-    ft_conv_epochs: int = 6
+    ft_conv_epochs: int = 8
     ft_conv_lr: float = 3e-4
+    ft_hard_fraction: float = 0.5  # share of negatives picked as the hardest (highest loss) of the image
+    ft_single_scale_p: float = 0.4  # P(image drawn at 688) before the uniform draw from S
     threads: int = 0  # 0 = all cores
     log: str = ""
     extra: dict = field(default_factory=dict)
@@ -233,23 +235,37 @@ def pretrain(net: SPPNet, cfg: TrainConfig) -> dict:
 # ------------------------------------------------------------------ stage 2: windows
 
 def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Tensor, n: int,
-                   pos_fraction: float, rng: np.random.Generator, bg: int):
+                   pos_fraction: float, rng: np.random.Generator, bg: int,
+                   neg_loss: torch.Tensor | None = None, hard_fraction: float = 0.0):
     """Paper §4 fine-tuning samples from proposals + ground truth: positives IoU ≥ 0.5 (label =
     the object's class), negatives IoU in [0.1, 0.5) and, for a quarter of them, IoU < 0.1
-    (label = background). Returns (windows [n', 4], labels [n'], regression targets [n', 4])."""
+    (label = background). Returns (windows [n', 4], labels [n'], regression targets [n', 4]).
+
+    Hard negatives (the paper's SVM hard-negative mining, done online as Shrivastava et al. 2016):
+    with ``neg_loss`` (the current background loss of every row of ``cat([gt, windows])``), a
+    ``hard_fraction`` of the negatives are those with the highest loss among *all* windows of
+    IoU < 0.5; the rest are drawn as above from the remaining ones."""
     windows = torch.cat([gt, windows])
     iou = box_iou(windows, gt) if len(gt) else torch.zeros((len(windows), 1))
     best, arg = iou.max(1)
     pos = torch.nonzero(best >= 0.5).flatten().numpy()
-    hard = torch.nonzero((best >= 0.1) & (best < 0.5)).flatten().numpy()
-    easy = torch.nonzero(best < 0.1).flatten().numpy()
     n_pos = min(len(pos), int(round(n * pos_fraction)))
     pos = rng.choice(pos, n_pos, replace=False) if n_pos else pos[:0]
     n_neg = n - n_pos
+    mined = np.zeros(0, dtype=np.int64)
+    if neg_loss is not None and hard_fraction > 0:
+        negs = torch.nonzero(best < 0.5).flatten()
+        k = min(len(negs), int(round(n_neg * hard_fraction)))
+        mined = negs[torch.topk(neg_loss[negs], k).indices].numpy()
+        n_neg -= k
+    free = torch.ones(len(windows), dtype=torch.bool)
+    free[torch.as_tensor(mined, dtype=torch.long)] = False
+    hard = torch.nonzero((best >= 0.1) & (best < 0.5) & free).flatten().numpy()
+    easy = torch.nonzero((best < 0.1) & free).flatten().numpy()
     n_easy = min(len(easy), n_neg // 4)
     n_hard = min(len(hard), n_neg - n_easy)
     n_easy = min(len(easy), n_neg - n_hard)
-    neg = np.concatenate([rng.choice(hard, n_hard, replace=False), rng.choice(easy, n_easy, replace=False)])
+    neg = np.concatenate([mined, rng.choice(hard, n_hard, replace=False), rng.choice(easy, n_easy, replace=False)])
     idx = torch.as_tensor(np.concatenate([pos, neg]).astype(np.int64))
     labels = torch.full((len(idx),), bg, dtype=torch.long)
     labels[:n_pos] = gt_labels[arg[idx[:n_pos]]]
@@ -349,20 +365,31 @@ def _flip(image: np.ndarray, boxes: torch.Tensor) -> tuple[np.ndarray, torch.Ten
     return np.ascontiguousarray(image[:, ::-1]), b
 
 
-def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
+def _draw_scale(cfg: TrainConfig, rng: np.random.Generator) -> int:
+    """The training scale of one image: 688 (the one-scale test scale) with probability
+    ``cfg.ft_single_scale_p``, else uniform over S (Fast R-CNN's multi-scale training)."""
+    if pyramid.SINGLE_SCALE in cfg.ft_scales and rng.random() < cfg.ft_single_scale_p:
+        return pyramid.SINGLE_SCALE
+    return int(rng.choice(cfg.ft_scales))
+
+
+def finetune_conv(net: SPPNet, cfg: TrainConfig, reset_fc8: bool = True) -> dict:
     """Stage 2, end to end (stated deviation): fc6, fc7, a new fc8 + box regressor *and* conv1..conv5,
     trained on windows pooled from whole images with the exact gradient through SPP
     (``spp.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
-    [0.1, 0.5) plus a quarter < 0.1, 25 % positives); one image per step, as Fast R-CNN's
-    image-centric batches, at a scale drawn from S per image (Fast R-CNN's multi-scale training),
-    mirrored half of the time. Why: the crops of stage 1 show objects warped to ~200 px, while a
+    [0.1, 0.5) plus a quarter < 0.1, 25 % positives), with half of the negatives mined online as the
+    image's highest-loss windows of IoU < 0.5 (the paper's SVM hard-negative mining, done as OHEM:
+    all windows are scored once without gradient); one image per step, as Fast R-CNN's image-centric
+    batches, at 688 with probability ``ft_single_scale_p`` else a scale drawn from S (Fast R-CNN's
+    multi-scale training), mirrored half of the time. Why: the crops of stage 1 show objects warped to ~200 px, while a
     detector at one scale sees most of them at 20-100 px; training the conv layers on pooled
     windows closes that gap, which fine-tuning the fc layers alone cannot (Fast R-CNN Table 5)."""
     torch.manual_seed(cfg.seed + 2)
     rng = np.random.default_rng(cfg.seed + 1)
     bg = len(net.classes)
     head, trunk = net.head, net.trunk
-    _reset_fc8(head)
+    if reset_fc8:
+        _reset_fc8(head)
     scenes, windows = [], []
     for i in _progress(range(cfg.ft_scenes), cfg.ft_scenes, "scenes + selective search"):
         scene = synthetic.make_scene(synthetic.TRAIN_SEED_BASE + 50_000 + i)
@@ -388,14 +415,22 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
             if rng.random() < 0.5:
                 image, gt = _flip(image, gt)
                 _, props = _flip(scene.image, props.float())
-            win, y, tgt = sample_windows(props.float(), gt, torch.as_tensor(scene.labels), cfg.ft_windows_per_scene,
-                                         cfg.ft_pos_fraction, rng, bg)
-            s = int(rng.choice(cfg.ft_scales))
+            s = _draw_scale(cfg, rng)
             h, w = image.shape[:2]
+            f = pyramid.scale_factor(w, h, s)
             x = trunk.preprocess(pyramid.resize_image(image, s)).contiguous(memory_format=torch.channels_last)
             fmap = trunk(x)[0].contiguous()
-            cells = geometry.project_windows(pyramid.scale_boxes(win, pyramid.scale_factor(w, h, s)), geom, "paper",
-                                             map_hw=tuple(fmap.shape[1:]))
+            neg_loss = None
+            if cfg.ft_hard_fraction > 0:  # score every window once, without gradient, to mine hard negatives
+                with torch.no_grad():
+                    allw = torch.cat([gt, props.float()])
+                    c_all = geometry.project_windows(pyramid.scale_boxes(allw, f), geom, "paper",
+                                                     map_hw=tuple(fmap.shape[1:]))
+                    lo_all, _ = head(spp.spatial_pyramid_pool(fmap.detach(), c_all, net.levels))
+                    neg_loss = -torch.log_softmax(lo_all, 1)[:, bg]
+            win, y, tgt = sample_windows(props.float(), gt, torch.as_tensor(scene.labels), cfg.ft_windows_per_scene,
+                                         cfg.ft_pos_fraction, rng, bg, neg_loss, cfg.ft_hard_fraction)
+            cells = geometry.project_windows(pyramid.scale_boxes(win, f), geom, "paper", map_hw=tuple(fmap.shape[1:]))
             logits, deltas = head(spp.spatial_pyramid_pool_grad(fmap, cells, net.levels))
             loss = detection_loss(logits, deltas, y, tgt, bg)
             opt.zero_grad()
@@ -455,6 +490,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ft-epochs", type=int, default=d.ft_epochs, help="epochs of the paper's fc-only fine-tuning")
     p.add_argument("--ft-conv-epochs", type=int, default=d.ft_conv_epochs,
                    help="epochs of end-to-end fine-tuning (conv through SPP, Fast R-CNN style)")
+    p.add_argument("--ft-hard-fraction", type=float, default=d.ft_hard_fraction,
+                   help="share of negatives mined as the image's highest-loss windows (0 = the paper's random draw)")
     p.add_argument("--paper-finetune", action="store_true",
                    help="the paper's stage 2: conv frozen, only fc6/fc7/fc8 trained on pooled windows")
     p.add_argument("--threads", type=int, default=0)
@@ -465,6 +502,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     cfg = TrainConfig(out=args.out, seed=args.seed, width=args.width, pre_scenes=args.pre_scenes,
                       pre_epochs=args.pre_epochs, ft_scenes=args.ft_scenes, ft_epochs=args.ft_epochs,
                       ft_conv=not args.paper_finetune, ft_conv_epochs=args.ft_conv_epochs,
+                      ft_hard_fraction=args.ft_hard_fraction,
                       threads=args.threads, log=args.log, extra={"argv": argv})
     train(cfg)
     return 0

@@ -86,3 +86,35 @@ def test_paper_fine_tuning_keeps_conv_frozen():
     train.finetune(net, _cfg(ft_conv=False))
     assert all(torch.equal(before[k], v) for k, v in net.trunk.state_dict().items())
     assert not torch.equal(head_before, net.head.fc6.weight)
+
+
+def test_hard_negatives_are_the_highest_loss_windows_below_iou_half():
+    rng = np.random.default_rng(1)
+    gt = torch.tensor([[100.0, 100.0, 199.0, 199.0]])
+    xy = torch.as_tensor(rng.uniform(0, 400, (500, 2)), dtype=torch.float32)
+    wh = torch.as_tensor(rng.uniform(10, 200, (500, 2)), dtype=torch.float32)
+    windows = torch.cat([xy, xy + wh], 1)
+    windows = torch.cat([windows, gt.repeat(30, 1) + torch.as_tensor(rng.uniform(-5, 5, (30, 4)), dtype=torch.float32)])
+    rows = torch.cat([gt, windows])
+    best = box_iou(rows, gt).max(1).values
+    loss = torch.as_tensor(rng.uniform(0, 1, len(rows)), dtype=torch.float32)
+    loss[best >= 0.5] = 10.0  # positives must never be mined as negatives, however high their loss
+    win, labels, _ = train.sample_windows(windows, gt, torch.tensor([3]), 64, 0.25, rng, bg=7,
+                                          neg_loss=loss, hard_fraction=0.5)
+    negs = torch.nonzero(best < 0.5).flatten()
+    top = rows[negs[torch.topk(loss[negs], 24).indices]]  # 48 negatives, half of them mined
+    assert int((labels != 7).sum()) == 16 and len(win) == 64
+    neg_win = win[labels == 7]
+    assert torch.equal(neg_win[:24], top)
+    assert torch.all(box_iou(neg_win, gt).max(1).values < 0.5)
+    assert len(torch.unique(neg_win, dim=0)) == len(neg_win)  # no window drawn twice
+
+
+def test_training_scale_draw_favours_the_single_test_scale():
+    rng = np.random.default_rng(0)
+    cfg = train.TrainConfig(ft_single_scale_p=0.5)
+    draws = np.array([train._draw_scale(cfg, rng) for _ in range(4000)])
+    assert set(draws.tolist()) == set(cfg.ft_scales)
+    assert abs((draws == 688).mean() - 0.6) < 0.03  # 0.5 + 0.5 / 5
+    uniform = np.array([train._draw_scale(train.TrainConfig(ft_single_scale_p=0.0), rng) for _ in range(4000)])
+    assert abs((uniform == 688).mean() - 0.2) < 0.03
