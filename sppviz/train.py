@@ -9,12 +9,14 @@ Two stages, as in the paper (§2.3 and §4):
    pre-trains on ImageNet, which has no background class — here background is the (C+1)-th
    class so that conv5 also learns what clutter looks like (stated deviation).
 2. **Detection fine-tuning** of fc6, fc7 and a new (C+1)-way fc8 plus a box regressor on pooled
-   conv5 features of proposal windows (paper §4: conv layers frozen; positives IoU ≥ 0.5,
-   negatives IoU in [0.1, 0.5), 25 % positives per mini-batch). Conv5 is computed once per image
-   and scale, windows pooled with the paper's single-scale-per-window rule. The paper then
-   trains linear SVMs with hard-negative mining; instead (as Fast R-CNN) the softmax is used
-   directly and a quarter of the negatives are drawn from IoU < 0.1, which the SVM's hard
-   negatives covered (stated deviation).
+   conv5 features of proposal windows (paper §4: positives IoU ≥ 0.5, negatives IoU in
+   [0.1, 0.5), 25 % positives per mini-batch). By default end to end, conv layers included
+   (:func:`finetune_conv`, Fast R-CNN style, stated deviation); ``--paper-finetune`` keeps the
+   paper's frozen conv layers (:func:`finetune`: conv5 computed once per image and scale, windows
+   pooled with the paper's single-scale-per-window rule). The paper then trains linear SVMs with
+   hard-negative mining; instead (as Fast R-CNN) the softmax is used directly, a quarter of the
+   random negatives come from IoU < 0.1, and the end-to-end stage mines half of its negatives
+   online as each image's highest-loss windows (stated deviation).
 
 Everything is seeded; the log goes to stdout and to ``--log``.
 """
@@ -53,7 +55,7 @@ class TrainConfig:
     pre_bg_per_scene: int = 2
     pre_batch: int = 32
     pre_lr: float = 0.002
-    # stage 2: detection fine-tuning of the fc layers
+    # stage 2: detection fine-tuning (fc-only as the paper with --paper-finetune; ft_epochs, ft_batch)
     ft_scenes: int = 400
     ft_scales: tuple[int, ...] = pyramid.PAPER_SCALES
     ft_windows_per_scene: int = 96
@@ -373,23 +375,22 @@ def _draw_scale(cfg: TrainConfig, rng: np.random.Generator) -> int:
     return int(rng.choice(cfg.ft_scales))
 
 
-def finetune_conv(net: SPPNet, cfg: TrainConfig, reset_fc8: bool = True) -> dict:
+def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
     """Stage 2, end to end (stated deviation): fc6, fc7, a new fc8 + box regressor *and* conv1..conv5,
     trained on windows pooled from whole images with the exact gradient through SPP
     (``spp.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
-    [0.1, 0.5) plus a quarter < 0.1, 25 % positives), with half of the negatives mined online as the
-    image's highest-loss windows of IoU < 0.5 (the paper's SVM hard-negative mining, done as OHEM:
-    all windows are scored once without gradient); one image per step, as Fast R-CNN's image-centric
-    batches, at 688 with probability ``ft_single_scale_p`` else a scale drawn from S (Fast R-CNN's
-    multi-scale training), mirrored half of the time. Why: the crops of stage 1 show objects warped to ~200 px, while a
-    detector at one scale sees most of them at 20-100 px; training the conv layers on pooled
+    [0.1, 0.5) plus a quarter < 0.1, 25 % positives), with ``ft_hard_fraction`` of the negatives
+    mined online as the image's highest-loss windows of IoU < 0.5 (the paper's SVM hard-negative
+    mining, done as OHEM: all windows are scored once without gradient); one image per step, as
+    Fast R-CNN's image-centric batches, at 688 with probability ``ft_single_scale_p`` else a scale
+    drawn from S (Fast R-CNN's multi-scale training), mirrored half of the time.
+    Why: the crops of stage 1 show objects warped to ~200 px, while a detector at one scale sees most of them at 20-100 px; training the conv layers on pooled
     windows closes that gap, which fine-tuning the fc layers alone cannot (Fast R-CNN Table 5)."""
     torch.manual_seed(cfg.seed + 2)
     rng = np.random.default_rng(cfg.seed + 1)
     bg = len(net.classes)
     head, trunk = net.head, net.trunk
-    if reset_fc8:
-        _reset_fc8(head)
+    _reset_fc8(head)
     scenes, windows = [], []
     for i in _progress(range(cfg.ft_scenes), cfg.ft_scenes, "scenes + selective search"):
         scene = synthetic.make_scene(synthetic.TRAIN_SEED_BASE + 50_000 + i)
