@@ -384,7 +384,8 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
     mining, done as OHEM: all windows are scored once without gradient); one image per step, as
     Fast R-CNN's image-centric batches, at 688 with probability ``ft_single_scale_p`` else a scale
     drawn from S (Fast R-CNN's multi-scale training), mirrored half of the time.
-    Why: the crops of stage 1 show objects warped to ~200 px, while a detector at one scale sees most of them at 20-100 px; training the conv layers on pooled
+    Why: the crops of stage 1 show objects warped to ~200 px, while a detector at one scale sees
+    most of them at 20-100 px; training the conv layers on pooled
     windows closes that gap, which fine-tuning the fc layers alone cannot (Fast R-CNN Table 5)."""
     torch.manual_seed(cfg.seed + 2)
     rng = np.random.default_rng(cfg.seed + 1)
