@@ -16,7 +16,9 @@ Two stages, as in the paper (§2.3 and §4):
    pooled with the paper's single-scale-per-window rule). The paper then trains linear SVMs with
    hard-negative mining; instead (as Fast R-CNN) the softmax is used directly, a quarter of the
    random negatives come from IoU < 0.1, and the end-to-end stage mines half of its negatives
-   online as each image's highest-loss windows (stated deviation).
+   online as each image's highest-loss windows and draws its positives per object (every object
+   of the image equally likely, so a small object covered by 3 windows is not drowned by a big one
+   covered by 200) (stated deviations).
 
 Everything is seeded; the log goes to stdout and to ``--log``.
 """
@@ -69,6 +71,7 @@ class TrainConfig:
     ft_conv_lr: float = 3e-4
     ft_hard_fraction: float = 0.5  # share of negatives picked as the hardest (highest loss) of the image
     ft_single_scale_p: float = 0.4  # P(image drawn at 688) before the uniform draw from S
+    ft_balance_objects: bool = True  # positives drawn per object (each object equally likely), not per window
     threads: int = 0  # 0 = all cores
     log: str = ""
     extra: dict = field(default_factory=dict)
@@ -238,7 +241,8 @@ def pretrain(net: SPPNet, cfg: TrainConfig) -> dict:
 
 def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Tensor, n: int,
                    pos_fraction: float, rng: np.random.Generator, bg: int,
-                   neg_loss: torch.Tensor | None = None, hard_fraction: float = 0.0):
+                   neg_loss: torch.Tensor | None = None, hard_fraction: float = 0.0,
+                   balance_objects: bool = False):
     """Paper §4 fine-tuning samples from proposals + ground truth: positives IoU ≥ 0.5 (label =
     the object's class), negatives IoU in [0.1, 0.5) and, for a quarter of them, IoU < 0.1
     (label = background). Returns (windows [n', 4], labels [n'], regression targets [n', 4]).
@@ -246,13 +250,19 @@ def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Ten
     Hard negatives (the paper's SVM hard-negative mining, done online as Shrivastava et al. 2016):
     with ``neg_loss`` (the current background loss of every row of ``cat([gt, windows])``), a
     ``hard_fraction`` of the negatives are those with the highest loss among *all* windows of
-    IoU < 0.5; the rest are drawn as above from the remaining ones."""
+    IoU < 0.5; the rest are drawn as above from the remaining ones. With ``balance_objects`` the
+    positives are drawn without replacement with probability 1 / (positive windows of their object),
+    so every object carries the same share however many proposals cover it."""
     windows = torch.cat([gt, windows])
     iou = box_iou(windows, gt) if len(gt) else torch.zeros((len(windows), 1))
     best, arg = iou.max(1)
     pos = torch.nonzero(best >= 0.5).flatten().numpy()
     n_pos = min(len(pos), int(round(n * pos_fraction)))
-    pos = rng.choice(pos, n_pos, replace=False) if n_pos else pos[:0]
+    if n_pos and balance_objects:  # every object equally likely, however many windows cover it
+        count = np.bincount(arg[pos].numpy(), minlength=len(gt))[arg[pos].numpy()]
+        pos = rng.choice(pos, n_pos, replace=False, p=(1 / count) / (1 / count).sum())
+    else:
+        pos = rng.choice(pos, n_pos, replace=False) if n_pos else pos[:0]
     n_neg = n - n_pos
     mined = np.zeros(0, dtype=np.int64)
     if neg_loss is not None and hard_fraction > 0:
@@ -381,7 +391,8 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
     (``spp.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
     [0.1, 0.5) plus a quarter < 0.1, 25 % positives), with ``ft_hard_fraction`` of the negatives
     mined online as the image's highest-loss windows of IoU < 0.5 (the paper's SVM hard-negative
-    mining, done as OHEM: all windows are scored once without gradient); one image per step, as
+    mining, done as OHEM: all windows are scored once without gradient) and, with
+    ``ft_balance_objects``, positives drawn per object rather than per window; one image per step, as
     Fast R-CNN's image-centric batches, at 688 with probability ``ft_single_scale_p`` else a scale
     drawn from S (Fast R-CNN's multi-scale training), mirrored half of the time.
     Why: the crops of stage 1 show objects warped to ~200 px, while a detector at one scale sees
@@ -431,7 +442,8 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
                     lo_all, _ = head(spp.spatial_pyramid_pool(fmap.detach(), c_all, net.levels))
                     neg_loss = -torch.log_softmax(lo_all, 1)[:, bg]
             win, y, tgt = sample_windows(props.float(), gt, torch.as_tensor(scene.labels), cfg.ft_windows_per_scene,
-                                         cfg.ft_pos_fraction, rng, bg, neg_loss, cfg.ft_hard_fraction)
+                                         cfg.ft_pos_fraction, rng, bg, neg_loss, cfg.ft_hard_fraction,
+                                         cfg.ft_balance_objects)
             cells = geometry.project_windows(pyramid.scale_boxes(win, f), geom, "paper", map_hw=tuple(fmap.shape[1:]))
             logits, deltas = head(spp.spatial_pyramid_pool_grad(fmap, cells, net.levels))
             loss = detection_loss(logits, deltas, y, tgt, bg)
@@ -494,6 +506,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="epochs of end-to-end fine-tuning (conv through SPP, Fast R-CNN style)")
     p.add_argument("--ft-hard-fraction", type=float, default=d.ft_hard_fraction,
                    help="share of negatives mined as the image's highest-loss windows (0 = the paper's random draw)")
+    p.add_argument("--ft-balance-objects", action=argparse.BooleanOptionalAction, default=d.ft_balance_objects,
+                   help="draw positives per object, each equally likely (--no-ft-balance-objects: per window)")
     p.add_argument("--paper-finetune", action="store_true",
                    help="the paper's stage 2: conv frozen, only fc6/fc7/fc8 trained on pooled windows")
     p.add_argument("--threads", type=int, default=0)
@@ -504,7 +518,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     cfg = TrainConfig(out=args.out, seed=args.seed, width=args.width, pre_scenes=args.pre_scenes,
                       pre_epochs=args.pre_epochs, ft_scenes=args.ft_scenes, ft_epochs=args.ft_epochs,
                       ft_conv=not args.paper_finetune, ft_conv_epochs=args.ft_conv_epochs,
-                      ft_hard_fraction=args.ft_hard_fraction,
+                      ft_hard_fraction=args.ft_hard_fraction, ft_balance_objects=args.ft_balance_objects,
                       threads=args.threads, log=args.log, extra={"argv": argv})
     train(cfg)
     return 0

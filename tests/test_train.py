@@ -118,3 +118,27 @@ def test_training_scale_draw_favours_the_single_test_scale():
     assert abs((draws == 688).mean() - 0.6) < 0.03  # 0.5 + 0.5 / 5
     uniform = np.array([train._draw_scale(train.TrainConfig(ft_single_scale_p=0.0), rng) for _ in range(4000)])
     assert abs((uniform == 688).mean() - 0.2) < 0.03
+
+
+def test_balanced_positives_give_every_object_an_equal_share():
+    """A big object covered by 200 windows and a small one covered by 3 (its box and two shifted
+    copies): drawn per window the small object gets 12 · 3 / 203 ≈ 0.2 of the 12 positives per
+    image; drawn per object (half the probability mass each) it gets nearly all of its 3."""
+    rng = np.random.default_rng(0)
+    gt = torch.tensor([[100.0, 100.0, 299.0, 299.0], [400.0, 400.0, 431.0, 431.0]])
+    big = gt[0].repeat(200, 1) + torch.as_tensor(rng.uniform(-10, 10, (200, 4)), dtype=torch.float32)
+    small = gt[1].repeat(2, 1) + torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]])
+    far = torch.tensor([[0.0, 0.0, 40.0, 40.0]]).repeat(100, 1) + torch.arange(100.0)[:, None]
+    windows = torch.cat([big, small, far])
+    counts = {True: np.zeros(2), False: np.zeros(2)}
+    for balance in (True, False):
+        for _ in range(200):
+            win, labels, _ = train.sample_windows(windows, gt, torch.tensor([1, 4]), 48, 0.25, rng, bg=7,
+                                                  balance_objects=balance)
+            pos = win[labels != 7]
+            assert len(pos) == 12 and len(torch.unique(pos, dim=0)) == 12
+            obj = box_iou(pos, gt).argmax(1)
+            assert torch.equal(labels[labels != 7], torch.tensor([1, 4])[obj])
+            counts[balance] += np.bincount(obj.numpy(), minlength=2)
+    assert counts[True][1] / 200 > 2.5  # ≈ 2.8 of its 3 windows per image
+    assert counts[False][1] / 200 < 0.5  # ≈ 0.2 per image when drawn per window
