@@ -284,3 +284,32 @@ def test_download_only_when_allowed(weight_dirs, monkeypatch):
     build("alexnet", weights="imagenet")
     assert calls == [("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", "7be5be79")]
     assert (hub / KNOWN_WEIGHTS["alexnet"]).is_file()
+
+
+@pytest.mark.parametrize("size,channels", [(3, 7), (5, 7), (4, 6), (3, 1), (5, 2)])
+def test_fast_lrn_equals_torch_lrn_and_its_gradient(size, channels):
+    from sppviz.backbones import CrossChannelLRN
+    torch.manual_seed(size * 10 + channels)
+    ref = nn.LocalResponseNorm(size, alpha=0.05, beta=0.75, k=1.0)
+    fast = CrossChannelLRN(size, alpha=0.05, beta=0.75, k=1.0)
+    x = (torch.randn(2, channels, 5, 6, dtype=torch.float64) * 3).requires_grad_()
+    g = torch.randn(2, channels, 5, 6, dtype=torch.float64)
+    torch.testing.assert_close(fast(x), ref(x))
+    (a,), (b,) = torch.autograd.grad(ref(x), x, g), torch.autograd.grad(fast(x), x, g)
+    torch.testing.assert_close(b, a)
+    assert torch.autograd.gradcheck(fast, (x,))
+    xc = x.detach().contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(fast(xc), ref(x.detach()))
+
+
+def test_zf_lrn_is_the_fast_one_with_the_same_outputs():
+    from sppviz.backbones import CrossChannelLRN
+    t = _small("zf5")
+    assert isinstance(t.layers.norm1, CrossChannelLRN) and isinstance(t.layers.norm2, CrossChannelLRN)
+    x = torch.randn(1, 3, 120, 90)
+    with torch.no_grad():
+        fast = t(x)
+        for name in ("norm1", "norm2"):
+            setattr(t.layers, name, nn.LocalResponseNorm(3, alpha=5e-5, beta=0.75, k=1.0))
+        ref = t(x)
+    torch.testing.assert_close(fast, ref)
