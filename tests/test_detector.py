@@ -111,3 +111,47 @@ def test_regressed_boxes_stay_inside_the_image(detector):
     assert clipped[..., 1::2].min() >= 0 and clipped[..., 1::2].max() <= h - 1
     res, _, _ = detector.detect(scene.image, windows, score_thresh=0.0)
     assert res.boxes[..., 0::2].max() <= w - 1 and res.boxes[..., 1::2].min() >= 0
+
+
+def test_evaluate_run_reports_every_method_on_the_same_scenes(detector, monkeypatch):
+    # small windows sets keep this fast; the R-CNN path runs on the first scene only
+    monkeypatch.setattr(evaluate.proposals, "selective_search",
+                        lambda image, mode="fast", max_windows=2000: evaluate.proposals.grid_windows(
+                            (image.shape[1], image.shape[0]), (96, 192))[:40])
+    res = evaluate.run(detector, images=2, scale_sets={"spp_1scale": (688,), "spp_2scales": (480, 688)},
+                       rcnn_images=1, log=lambda *_: None)
+    assert set(res["methods"]) == {"spp_1scale", "spp_2scales", "rcnn"}
+    assert res["mAP"] == res["methods"]["spp_1scale"]["mAP"]
+    for m in res["methods"].values():
+        assert 0 <= m["mAP"] <= 1 and len(m["ap"]) == len(detector.classes) and m["s_per_image"] > 0
+    r = res["methods"]["rcnn"]
+    assert r["images"] == 1 and r["windows_per_image"] == 40
+    assert r["slowdown_vs_spp_1scale"] == pytest.approx(r["s_per_image"] / r["spp_1scale_s_per_image_same_images"])
+
+
+def test_evaluate_does_not_time_the_first_call_of_a_process(detector, monkeypatch):
+    """One-time costs of the first call (kernel loading, first allocations) are no part of a
+    method's time per image: ``run`` makes one untimed pass of each method first."""
+    import time
+
+    monkeypatch.setattr(evaluate.proposals, "selective_search",
+                        lambda image, mode="fast", max_windows=2000: evaluate.proposals.grid_windows(
+                            (image.shape[1], image.shape[0]), (128,))[:10])
+    calls = {"detect": 0, "rcnn": 0}
+    detect, rcnn = detector.detect, detector.rcnn_windows
+
+    def slow_first_detect(*a, **k):
+        calls["detect"] += 1
+        if calls["detect"] == 1:
+            time.sleep(1.0)
+        return detect(*a, **k)
+
+    def counted_rcnn(*a, **k):
+        calls["rcnn"] += 1
+        return rcnn(*a, **k)
+
+    monkeypatch.setattr(detector, "detect", slow_first_detect)
+    monkeypatch.setattr(detector, "rcnn_windows", counted_rcnn)
+    res = evaluate.run(detector, images=2, scale_sets={"spp_1scale": (688,)}, rcnn_images=1, log=lambda *_: None)
+    assert calls == {"detect": 3, "rcnn": 2}  # one warm-up pass each, then the timed ones
+    assert res["methods"]["spp_1scale"]["s_per_image"] < 0.5
