@@ -58,7 +58,7 @@ class TrainConfig:
     pre_batch: int = 32
     pre_lr: float = 0.002
     # stage 2: detection fine-tuning (fc-only as the paper with --paper-finetune; ft_epochs, ft_batch)
-    ft_scenes: int = 400
+    ft_scenes: int = 800
     ft_scales: tuple[int, ...] = pyramid.PAPER_SCALES
     ft_windows_per_scene: int = 96
     ft_epochs: int = 30
