@@ -114,7 +114,7 @@ def test_regressed_boxes_stay_inside_the_image(detector):
 
 
 def test_evaluate_run_reports_every_method_on_the_same_scenes(detector, monkeypatch):
-    # small windows sets keep this fast; the R-CNN path runs on the first scene only
+    # small window sets keep this fast; the R-CNN path runs on the first scene only
     monkeypatch.setattr(evaluate.proposals, "selective_search",
                         lambda image, mode="fast", max_windows=2000: evaluate.proposals.grid_windows(
                             (image.shape[1], image.shape[0]), (96, 192))[:40])
