@@ -24,7 +24,7 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 
 _limit_malloc_arenas()
 
-from sppviz.ui import build_app, launch_kwargs  # noqa: E402 - after the analytics switch
+from sppviz.app import build_app, launch_kwargs  # noqa: E402 - after the analytics switch
 
 # Requests served at once: two analyses already keep two CPU cores busy (torch uses both);
 # more would only queue inside torch. Raise it on bigger hardware.

@@ -12,7 +12,8 @@ def _ints(text: str) -> list[int]:
 
 
 def cmd_project(args) -> int:
-    from . import images, pyramid, report
+    from sppviz.analysis import images, report
+    from sppviz.method import pyramid
 
     img, _ = images.load_image(args.image)
     scales = tuple(args.scales) if args.scales else pyramid.PAPER_SCALES
@@ -24,8 +25,10 @@ def cmd_project(args) -> int:
 
 
 def cmd_detect(args) -> int:
-    from . import analysis, images, pyramid
-    from .model import load_detector
+    from sppviz import analysis
+    from sppviz.analysis import images
+    from sppviz.method import pyramid
+    from sppviz.model.weights import load_detector
 
     img, notices = images.load_image(args.image)
     scales = pyramid.validate_scales(args.scales or [pyramid.SINGLE_SCALE])
@@ -40,7 +43,10 @@ def cmd_detect(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__, backbones, bench, evaluate, lesson, loadtest, pyramid, train
+    from sppviz import __version__, lesson
+    from sppviz.method import pyramid
+    from sppviz.model import backbones, evaluate, train
+    from sppviz.tools import bench, loadtest
 
     p = argparse.ArgumentParser(prog="python -m sppviz", description="SPP-net, step by step.")
     p.add_argument("--version", action="version", version=__version__)

@@ -20,7 +20,7 @@ os.environ.pop("SPPVIZ_ALLOW_DOWNLOAD", None)
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """A tiny SPP-net trained end-to-end by the real training code (seconds, not minutes)."""
-    from sppviz import train
+    from sppviz.model import train
 
     out = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     cfg = train.TrainConfig(out=str(out), width=0.125, hidden=32, pre_scenes=6, pre_epochs=2, pre_batch=16,
@@ -32,7 +32,7 @@ def tiny_model_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(tiny_model_path):
     """The app loads the bundled model by default; tests point SPPVIZ_MODEL at the tiny trained one."""
-    from sppviz.model import load_default_detector
+    from sppviz.model.weights import load_default_detector
 
     mp = pytest.MonkeyPatch()
     mp.setenv("SPPVIZ_MODEL", tiny_model_path)
@@ -47,7 +47,7 @@ def app_url(model):
     """The whole app served in-process on a free port of 127.0.0.1, with the tiny model."""
     import socket
 
-    from sppviz import ui
+    from sppviz import app as ui
 
     demo = ui.build_app()
     demo.queue(default_concurrency_limit=2)

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from sppviz import analysis, geometry, spp, synthetic
-from sppviz.detector import Detector, SPPNet
+from sppviz import analysis
+from sppviz.analysis import pipeline
+from sppviz.method import bins, geometry, pooling
+from sppviz.model import synthetic
+from sppviz.model.detector import Detector, SPPNet
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_window_detail_matches_geometry_and_spp(an, levels, projection):
     sbox = [v * f.factor for v in an.windows[k].tolist()]
     for rule in geometry.PROJECTION_RULES:
         assert d.cells[rule] == geometry.project_window(sbox, an.geometry, rule, map_hw=(H, W))
-    ref = spp.spp_reference(f.fmap, torch.tensor([d.chosen]), levels)[0].numpy()
+    ref = pooling.spp_reference(f.fmap, torch.tensor([d.chosen]), levels)[0].numpy()
     assert np.array_equal(d.vector, ref)
     C = f.fmap.shape[0]
     for lv, sl in zip(d.levels, d.level_slices, strict=True):
@@ -84,7 +87,7 @@ def test_window_detail_reports_sliding_bins_that_are_not_n(an):
     d = analysis.window_detail(an, len(an.windows) - 1, (1, 2, 3, 6), bin_rule="sliding")
     a_w = d.chosen[2] - d.chosen[0] + 1
     for lv in d.levels:
-        n_sliding = len(spp.bin_edges(a_w, lv.n, "sliding")) if a_w >= lv.n else None
+        n_sliding = len(bins.bin_edges(a_w, lv.n, "sliding")) if a_w >= lv.n else None
         assert (lv.sliding_bins is None) == (n_sliding is None)
         if n_sliding is not None:
             assert lv.sliding_bins[0] == n_sliding
@@ -117,7 +120,7 @@ def test_bad_requests_raise_clear_errors(an, detector, scene):
 
 def test_lru_cache_drops_entries_unused_for_ttl(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(analysis.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: now[0])
     c = analysis.LRUCache(10, ttl=60)
     c.put("a", 1)
     c.put("b", 2)

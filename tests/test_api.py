@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from sppviz import geometry, pyramid, report, ui
-from sppviz.images import load_image
-from sppviz.model import load_default_detector
+from sppviz import app as ui
+from sppviz.analysis import report
+from sppviz.analysis.images import load_image
+from sppviz.method import geometry, pyramid
+from sppviz.model.weights import load_default_detector
 
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
 

@@ -1,4 +1,4 @@
-"""Tests for sppviz.backbones: geometry known answers, shapes, width, safe weight loading."""
+"""Tests for sppviz.model.weights.backbones: geometry known answers, shapes, width, safe weight loading."""
 
 import functools
 
@@ -9,8 +9,8 @@ import torchvision
 from safetensors.torch import save_file
 from torch import nn
 
-from sppviz import backbones
-from sppviz.backbones import KNOWN_WEIGHTS, NAMES, WeightsNotFound, build
+from sppviz.model import backbones
+from sppviz.model.backbones import KNOWN_WEIGHTS, NAMES, WeightsNotFound, build
 
 
 @pytest.fixture(autouse=True)
@@ -288,7 +288,7 @@ def test_download_only_when_allowed(weight_dirs, monkeypatch):
 
 @pytest.mark.parametrize("size,channels", [(3, 7), (5, 7), (4, 6), (3, 1), (5, 2)])
 def test_fast_lrn_equals_torch_lrn_and_its_gradient(size, channels):
-    from sppviz.backbones import CrossChannelLRN
+    from sppviz.model.backbones import CrossChannelLRN
     torch.manual_seed(size * 10 + channels)
     ref = nn.LocalResponseNorm(size, alpha=0.05, beta=0.75, k=1.0)
     fast = CrossChannelLRN(size, alpha=0.05, beta=0.75, k=1.0)
@@ -303,7 +303,7 @@ def test_fast_lrn_equals_torch_lrn_and_its_gradient(size, channels):
 
 
 def test_zf_lrn_is_the_fast_one_with_the_same_outputs():
-    from sppviz.backbones import CrossChannelLRN
+    from sppviz.model.backbones import CrossChannelLRN
     t = _small("zf5")
     assert isinstance(t.layers.norm1, CrossChannelLRN) and isinstance(t.layers.norm2, CrossChannelLRN)
     x = torch.randn(1, 3, 120, 90)

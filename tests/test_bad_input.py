@@ -19,8 +19,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sppviz import analysis, proposals, pyramid, spp, ui
-from sppviz.images import MAX_DECODE_PIXELS, MAX_WORKING_SIDE, MIN_SIDE, ImageError, load_image
+from sppviz import analysis
+from sppviz import app as ui
+from sppviz.analysis.images import MAX_DECODE_PIXELS, MAX_WORKING_SIDE, MIN_SIDE, ImageError, load_image
+from sppviz.method import bins, proposals, pyramid
 
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
 EXAMPLE_WH = (lambda a: (a.shape[1], a.shape[0]))(load_image(EXAMPLE)[0])
@@ -238,7 +240,7 @@ BAD_LEVELS = [  # id, levels, message (library and app)
 @pytest.mark.parametrize("levels, message", [c[1:] for c in BAD_LEVELS], ids=[c[0] for c in BAD_LEVELS])
 def test_bad_levels(model, levels, message):
     with pytest.raises(ValueError, match=message) as lib:
-        spp.check_levels(levels)
+        bins.check_levels(levels)
     clear(str(lib.value))
     if levels:  # an empty list means "the default levels" in the API
         with pytest.raises(gr.Error, match=message) as app:
@@ -250,11 +252,11 @@ def test_bad_levels(model, levels, message):
 def test_levels_not_a_sequence():
     for junk in (5, None, object()):
         with pytest.raises(ValueError, match="sequence of ints"):
-            spp.check_levels(junk)
+            bins.check_levels(junk)
 
 
 def test_max_level_is_allowed():
-    assert spp.check_levels([1, spp.MAX_LEVEL]) == (1, spp.MAX_LEVEL)
+    assert bins.check_levels([1, bins.MAX_LEVEL]) == (1, bins.MAX_LEVEL)
     assert ui.parse_levels(["1", 2.0, 4], "") == (1, 2, 4)
 
 
@@ -321,4 +323,4 @@ def test_the_app_still_serves_after_bad_requests(model, tmp_path):
 
 
 def test_limits_are_named():
-    assert MAX_DECODE_PIXELS == 50_000_000 and spp.MAX_LEVEL == 16
+    assert MAX_DECODE_PIXELS == 50_000_000 and bins.MAX_LEVEL == 16

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sppviz import backbones, geometry, pyramid, report
 from sppviz.__main__ import main
+from sppviz.analysis import report
+from sppviz.method import geometry, pyramid
+from sppviz.model import backbones
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "assets" / "examples" / "example_1.jpg"
@@ -66,7 +68,7 @@ def test_report_levels_in_given_order(levels):
 
 
 def test_detect_with_imagenet_backbone_but_no_weights_says_where_to_put_them(capsys, tmp_path, monkeypatch):
-    from sppviz.model import load_imagenet_detector
+    from sppviz.model.weights import load_imagenet_detector
 
     monkeypatch.setenv("SPPVIZ_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.delenv("SPPVIZ_ALLOW_DOWNLOAD", raising=False)
@@ -78,7 +80,7 @@ def test_detect_with_imagenet_backbone_but_no_weights_says_where_to_put_them(cap
 
 
 def test_detect_prints_detections(capsys, tiny_model_path, monkeypatch):
-    from sppviz.model import load_default_detector
+    from sppviz.model.weights import load_default_detector
 
     monkeypatch.setenv("SPPVIZ_MODEL", tiny_model_path)
     load_default_detector.cache_clear()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from sppviz import evaluate, synthetic
-from sppviz.detector import Detector, SPPNet, decode_boxes, encode_boxes, postprocess, warp_crops
+from sppviz.model import evaluate, synthetic
+from sppviz.model.detector import Detector, SPPNet, decode_boxes, encode_boxes, postprocess, warp_crops
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_rcnn_path_warps_each_window_to_224(detector):
 
 def test_average_precision_known_answers():
     # one class, two gts; detections: TP (0.9), FP (0.8), TP (0.7) → P/R: (1, .5), (.5, .5), (.67, 1)
-    from sppviz.detector import Detections
+    from sppviz.model.detector import Detections
 
     gts = [(np.array([[0, 0, 9, 9], [50, 50, 59, 59]], np.float32), np.array([0, 0]))]
     d = Detections(torch.tensor([[0, 0, 9, 9], [20, 20, 29, 29], [50, 50, 59, 59]], dtype=torch.float32),

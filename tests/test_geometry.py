@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torchvision.ops import roi_align, roi_pool
 
-from sppviz.geometry import (
+from sppviz.method.geometry import (
     PROJECTION_RULES,
     Geometry,
     cell_box,

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torchvision
 
-from sppviz import backbones
-from sppviz.detector import Detector, imagenet_net
+from sppviz.model import backbones
+from sppviz.model.detector import Detector, imagenet_net
 
 
 @pytest.fixture()

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sppviz import geometry, lesson, pyramid
-from sppviz.model import ASSETS, load_default_detector
-from sppviz.ui_i18n import STRINGS
+from sppviz import lesson
+from sppviz.i18n import STRINGS
+from sppviz.method import geometry, pyramid
+from sppviz.model.weights import ASSETS, load_default_detector
 
 EXAMPLE = ASSETS / "examples" / "example_2.jpg"
 

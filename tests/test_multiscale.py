@@ -1,5 +1,5 @@
-"""Combining scales (sppviz.multiscale) against a slow, obvious reference: one window and one scale at a
-time, spp.spp_reference on geometry.project_window's cells, the max taken element by element."""
+"""Combining scales (sppviz.method.multiscale) against a slow, obvious reference: one window and one scale at a
+time, pooling.spp_reference on geometry.project_window's cells, the max taken element by element."""
 
 import functools
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from sppviz import geometry, multiscale, pyramid, spp
-from sppviz.detector import ScaleFeatures
+from sppviz.method import bins, geometry, multiscale, pooling, pyramid
+from sppviz.model.detector import ScaleFeatures
 
 GEOM = geometry.Geometry(stride=16, offset=20.0, size=139)
 IMAGE_WH = (500, 375)
@@ -45,7 +45,7 @@ def reference(feats, windows, levels=LEVELS, projection="paper", bin_rule="adapt
         for f in feats:
             h, w = f.fmap.shape[1:]
             cells = geometry.project_window([v * f.factor for v in box], GEOM, projection, map_hw=(h, w))
-            vecs.append(spp.spp_reference(f.fmap, torch.tensor([list(cells)]), levels, bin_rule)[0])
+            vecs.append(pooling.spp_reference(f.fmap, torch.tensor([list(cells)]), levels, bin_rule)[0])
         per_window.append(vecs)
     per_scale = torch.stack([torch.stack([pw[i] for pw in per_window]) for i in range(len(feats))])
     combined = torch.stack([functools.reduce(torch.maximum, pw) for pw in per_window])
@@ -57,7 +57,7 @@ def test_every_scale_and_the_max_match_the_reference(projection):
     feats, wins = feats_for(), random_windows()
     per_ref, comb_ref = reference(feats, wins, projection=projection)
     per = multiscale.pool_at_every_scale(feats, wins, GEOM, LEVELS, projection)
-    assert per.shape == (len(SCALES), len(wins), spp.vector_length(5, LEVELS))
+    assert per.shape == (len(SCALES), len(wins), bins.vector_length(5, LEVELS))
     assert torch.equal(per, per_ref)
     comb, src = multiscale.max_over_scales(per)
     assert torch.equal(comb, comb_ref)
@@ -80,7 +80,7 @@ def test_best_scale_vectors_are_the_detectors_choice():
         i = pyramid.select_scale(box, IMAGE_WH, SCALES)
         f = feats[i]
         cells = geometry.project_window([v * f.factor for v in box], GEOM, "paper", map_hw=tuple(f.fmap.shape[1:]))
-        assert torch.equal(best[k], spp.spp_reference(f.fmap, torch.tensor([list(cells)]), LEVELS)[0])
+        assert torch.equal(best[k], pooling.spp_reference(f.fmap, torch.tensor([list(cells)]), LEVELS)[0])
     comb, _ = multiscale.max_over_scales(per)
     assert bool((comb >= best).all())  # the max over scales includes the best scale
     with pytest.raises(ValueError, match="scale indices"):
@@ -117,8 +117,8 @@ def test_window_scales_for_one_window():
 def test_analysis_combined_detections(model):
     """Through the detector's head: cached, and equal to the head on the max-over-scales vectors."""
     from sppviz import analysis
-    from sppviz.images import load_image
-    from sppviz.model import ASSETS
+    from sppviz.analysis.images import load_image
+    from sppviz.model.weights import ASSETS
 
     img, _ = load_image(ASSETS / "examples" / "example_2.jpg")
     a = analysis.analyze(img, model, (480, 688), "grid", 60)

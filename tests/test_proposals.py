@@ -1,4 +1,4 @@
-"""Tests for sppviz.proposals: selective search, grid windows, user-box validation."""
+"""Tests for sppviz.method.proposals: selective search, grid windows, user-box validation."""
 
 import functools
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sppviz.proposals import MAX_WINDOWS, grid_windows, selective_search, validate_boxes
+from sppviz.method.proposals import MAX_WINDOWS, grid_windows, selective_search, validate_boxes
 
 # Solid rectangles (x1, y1, x2, y2, inclusive pixels) on a noisy grey background, 400 x 300.
 RECTS = np.array([[40, 30, 159, 119], [220, 150, 369, 279], [30, 170, 119, 269]], dtype=np.float64)

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sppviz.pyramid import (
+from sppviz.method.pyramid import (
     PAPER_SCALES,
     RELEASE_SCALES,
     SCALE_RULES,

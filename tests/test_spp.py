@@ -1,4 +1,4 @@
-"""Tests for sppviz.spp: bin rules (known answers + properties), the fast pooling against the
+"""Tests for sppviz.method.pooling: bin rules (known answers + properties), the fast pooling against the
 slow oracle and torchvision's roi_pool, nested derivation, errors, and the training layer."""
 
 from itertools import pairwise
@@ -9,18 +9,11 @@ import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sppviz import spp
-from sppviz.spp import (
-    BIN_RULES,
-    SpatialPyramidPooling,
-    bin_edges,
-    level_slices,
-    spatial_pyramid_pool,
-    spp_reference,
-    vector_length,
-)
+from sppviz.method import bins, pooling
+from sppviz.method.bins import BIN_RULES, bin_edges, level_slices, vector_length
+from sppviz.method.pooling import SpatialPyramidPooling, spatial_pyramid_pool, spp_reference
 
-BACKENDS = ["torch"] + (["numba"] if spp.numba is not None else [])
+BACKENDS = ["torch"] + (["numba"] if pooling.numba is not None else [])
 SMALL = settings(max_examples=200, deadline=None)
 
 
@@ -132,7 +125,7 @@ def test_sliding_properties(a, n):
 def test_axis_bins_matches_bin_edges(lo, a, n, rule):
     if rule == "sliding" and (a < n or len(bin_edges(a, n, rule)) != n):
         return  # the vectorised form is only used after the sliding count check
-    start, end = spp._axis_bins(torch.tensor([lo]), torch.tensor([lo + a - 1]), n, rule)
+    start, end = bins.axis_bins(torch.tensor([lo]), torch.tensor([lo + a - 1]), n, rule)
     want = [(lo + s, lo + e) for s, e in bin_edges(a, n, rule)]
     assert list(zip(start[0].tolist(), end[0].tolist(), strict=True)) == want
 
@@ -203,7 +196,7 @@ def test_dtypes(backend, dtype):
 
 
 def test_large_output_buffers():
-    """Outputs of 16 MB and more live in huge-page mmap buffers (spp._empty): same results."""
+    """Outputs of 16 MB and more live in huge-page mmap buffers (pooling._empty): same results."""
     gen = torch.Generator().manual_seed(9)
     fmap = torch.randn(128, 12, 15, generator=gen).relu()
     cells = random_cells(700, 12, 15, gen)  # 700 x 6,400 values: 18 MB of float32
@@ -212,7 +205,7 @@ def test_large_output_buffers():
     for out, arg in outs:
         assert torch.equal(out[:25], want[0]) and torch.equal(arg[:25], want[1])
         assert torch.equal(out, outs[0][0]) and torch.equal(arg, outs[0][1])
-    buf = spp._empty((1024, 4096), torch.float32, "cpu")
+    buf = pooling._empty((1024, 4096), torch.float32, "cpu")
     buf.fill_(2.0)
     assert buf.shape == (1024, 4096) and buf.sum() == 2.0 * 1024 * 4096
 
@@ -244,7 +237,7 @@ def test_sliding_rule_matches_reference(backend):
     sizes = torch.cat([cells[:, 2:3] - cells[:, :1] + 1, cells[:, 3:] - cells[:, 1:2] + 1], dim=1)
     ok = torch.ones(len(cells), dtype=torch.bool)
     for n in levels:
-        ok &= (spp._sliding_count(sizes, n) == n).all(dim=1)
+        ok &= (bins.sliding_count(sizes, n) == n).all(dim=1)
     cells = cells[ok][:150]
     assert len(cells) > 20
     got = spatial_pyramid_pool(fmap, cells, levels, "sliding", return_argmax=True, backend=backend)
@@ -297,9 +290,9 @@ def test_roi_pool_parity(backend):
 
 
 def test_plan():
-    assert spp._plan((1, 2, 3, 6), "adaptive") == [(6, None), (3, 6), (2, 6), (1, 2)]
-    assert spp._plan((1, 2, 4, 5), "adaptive") == [(5, None), (4, None), (2, 4), (1, 2)]
-    assert spp._plan((1, 2, 3, 6), "sliding") == [(1, None), (2, None), (3, None), (6, None)]
+    assert pooling._plan((1, 2, 3, 6), "adaptive") == [(6, None), (3, 6), (2, 6), (1, 2)]
+    assert pooling._plan((1, 2, 4, 5), "adaptive") == [(5, None), (4, None), (2, 4), (1, 2)]
+    assert pooling._plan((1, 2, 3, 6), "sliding") == [(1, None), (2, None), (3, None), (6, None)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -421,7 +414,7 @@ def test_window_pooling_gradient_equals_autograd_through_the_reference(levels):
     cells = torch.cat([random_cells(30, 9, 13, gen), special_cells(9, 13, 10)])
     weights = torch.randn(len(cells), vector_length(5, levels), generator=gen, dtype=torch.float64)
     a = fmap.clone().requires_grad_(True)
-    out = spp.spatial_pyramid_pool_grad(a, cells, levels)
+    out = pooling.spatial_pyramid_pool_grad(a, cells, levels)
     (out * weights).sum().backward()
     b = fmap.clone().requires_grad_(True)
     ref = spp_reference(b, cells, levels)

@@ -1,4 +1,4 @@
-"""Tests for sppviz.synthetic: determinism, ground-truth validity and box tightness."""
+"""Tests for sppviz.model.weights.synthetic: determinism, ground-truth validity and box tightness."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sppviz import synthetic as syn
-from sppviz.synthetic import (
+from sppviz.model import synthetic as syn
+from sppviz.model.synthetic import (
     CLASSES,
     EVAL_SEED_BASE,
     EXAMPLE_SEEDS,

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from sppviz import backbones, train
-from sppviz.detector import box_iou
+from sppviz.model import backbones, train
+from sppviz.model.detector import box_iou
 
 
 def test_fold_batchnorm_is_exact_and_restores_the_zf5_stack():
@@ -50,8 +50,8 @@ def test_sample_windows_follows_the_paper_fine_tuning_rules():
 
 
 def _tiny_net():
-    from sppviz import synthetic
-    from sppviz.detector import SPPNet
+    from sppviz.model import synthetic
+    from sppviz.model.detector import SPPNet
 
     torch.manual_seed(0)
     trunk = backbones.build("zf5", width=0.125)

@@ -9,9 +9,11 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from sppviz import analysis, geometry, pyramid, ui
-from sppviz.images import load_image
-from sppviz.ui_i18n import EN, ZH, lang_of, t
+from sppviz import analysis
+from sppviz import app as ui
+from sppviz.analysis.images import load_image
+from sppviz.i18n import EN, ZH, lang_of, t
+from sppviz.method import geometry, pyramid
 
 EXAMPLE = str(ui.EXAMPLES_DIR / "example_2.jpg")
 CELLS = re.compile(r'data-rule="([^"]+)" data-cells="(\d+),(\d+),(\d+),(\d+)"')
@@ -314,8 +316,8 @@ def test_drawn_boxes_are_the_windows_with_the_user_source(model):
 
 
 def test_imagenet_backbone_without_weights_explains_where_to_put_them(model, tmp_path, monkeypatch):
-    from sppviz import backbones
-    from sppviz.model import load_imagenet_detector
+    from sppviz.model import backbones
+    from sppviz.model.weights import load_imagenet_detector
 
     monkeypatch.setenv("SPPVIZ_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.delenv("SPPVIZ_ALLOW_DOWNLOAD", raising=False)
@@ -363,7 +365,7 @@ def test_why_spp_times_the_rcnn_path_against_spp(done):
 
 
 def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
-    from sppviz import spp
+    from sppviz.method import bins, pooling
 
     v, _ = done
     a = entry(v).a
@@ -379,8 +381,8 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     cells = expected_cells(a, k)
     si = pyramid.select_scale(a.windows[k].tolist(), a.image_wh, a.scales, rule="paper")
     fm = a.feats[si].fmap.float()
-    ref = spp.spatial_pyramid_pool(fm, [list(cells["paper"])], (6,))
-    roi = spp.spatial_pyramid_pool(fm, [list(cells["fast-rcnn"])], (6,))
+    ref = pooling.spatial_pyramid_pool(fm, [list(cells["paper"])], (6,))
+    roi = pooling.spatial_pyramid_pool(fm, [list(cells["fast-rcnn"])], (6,))
     diff = (roi - ref).abs()
     assert float(rows["RoIPool"][2]) == pytest.approx(float(diff.max()), abs=1e-5)
     assert float(rows["RoIPool"][3]) == pytest.approx(float(diff.mean()), abs=1e-5)
@@ -394,13 +396,13 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     box = torch.tensor([[0.0, *(x * f for x in a.windows[k].tolist())]], dtype=torch.float32)
     ra = roi_align(fm[None], box, (6, 6), 1.0 / a.geometry.stride, 2, True)[0].reshape(1, -1)
     assert float(rows["RoIAlign"][2]) == pytest.approx(float((ra - ref).abs().max()), abs=1e-4)
-    # gotcha (a): the window's sliding bin count at level 6 (spp.bin_edges), and the fixed 10 / 6 → 9 example
+    # gotcha (a): the window's sliding bin count at level 6 (bins.bin_edges), and the fixed 10 / 6 → 9 example
     cx0, _, cx1, _ = cells["paper"]
     width = cx1 - cx0 + 1
     gotchas = out["cmp_gotchas"]
     assert f"**a = {width}**" in gotchas
     try:
-        n6 = len(spp.bin_edges(width, 6, "sliding"))
+        n6 = len(bins.bin_edges(width, 6, "sliding"))
         assert f"n = 6: sliding gives **{n6}** bins" in gotchas
     except ValueError:
         assert "n = 6: sliding is **undefined**" in gotchas
@@ -421,7 +423,7 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
 
 
 def test_the_language_switch_wins_over_accept_language():
-    from sppviz.ui_i18n import pick_lang
+    from sppviz.i18n import pick_lang
 
     class R:
         def __init__(self, h):
@@ -459,7 +461,7 @@ def test_switching_the_language_rewrites_every_handler_text(done):
 
 
 def test_combining_scales_for_the_selected_window_and_the_detections(done):
-    from sppviz import multiscale
+    from sppviz.method import multiscale
 
     v, _ = done
     a = entry(v).a

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from sppviz import analysis, figures, geometry, pyramid, ui
-from sppviz.images import load_image
-from sppviz.model import load_default_detector
+from sppviz import analysis, figures
+from sppviz import app as ui
+from sppviz.analysis.images import load_image
+from sppviz.method import geometry, pyramid
+from sppviz.model.weights import load_default_detector
 
 from .conftest import open_page
 
@@ -245,13 +247,13 @@ def text_has(page, selector, text):
 
 def opening_words(key, lang):
     """The first words of a narrative as the page shows them (Markdown bold removed)."""
-    from sppviz.ui_i18n import t as tr
+    from sppviz.i18n import t as tr
 
     return re.sub(r"\*\*", "", tr(key, lang)).split("$")[0][:14]
 
 
 def visit_every_tab(page, lang, screenshots, expected, prefix):
-    from sppviz.ui_i18n import t as tr
+    from sppviz.i18n import t as tr
 
     for tab, (selector, text) in expected.items():
         button = page.locator(f"#{tab}-button")
@@ -268,7 +270,7 @@ def visit_every_tab(page, lang, screenshots, expected, prefix):
 
 
 def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, screenshots, page_errors):
-    from sppviz.ui_i18n import t as tr
+    from sppviz.i18n import t as tr
 
     page = open_page(browser, app_url, page_errors)
     assert page.locator("#lang input:checked").get_attribute("value") == "en"

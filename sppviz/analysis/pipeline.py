@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from . import geometry, multiscale, proposals, pyramid, spp
-from .detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
+from sppviz.method import bins, geometry, multiscale, pooling, proposals, pyramid
+from sppviz.model.detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
 
 PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid", "user")
 # Windows per image: selective search "fast" gives about 2,000 (paper §4); more only costs time.
@@ -317,7 +317,7 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
     """The selected window through every step, for any levels / channel / rules (no conv)."""
     if not 0 <= int(k) < len(a.windows):
         raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
-    levels = spp.check_levels(levels)
+    levels = bins.check_levels(levels)
     g = a.geometry
     box = a.windows[k].tolist()
     scores = {r: [float(v) for v in pyramid.scale_scores(box, a.image_wh, a.scales, r)] for r in pyramid.SCALE_RULES}
@@ -340,15 +340,15 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
     error = ""
     rule_used = bin_rule
     try:
-        vec, arg = spp.spatial_pyramid_pool(region, cell_t, levels, bin_rule, return_argmax=True)
+        vec, arg = pooling.spatial_pyramid_pool(region, cell_t, levels, bin_rule, return_argmax=True)
     except ValueError as e:  # the sliding rule gives != n bins: say so, show adaptive values
         error = str(e)
         rule_used = "adaptive"
-        vec, arg = spp.spatial_pyramid_pool(region, cell_t, levels, "adaptive", return_argmax=True)
+        vec, arg = pooling.spatial_pyramid_pool(region, cell_t, levels, "adaptive", return_argmax=True)
     vec, arg = vec[0].cpu().numpy(), arg[0].cpu().numpy()
     rw = cx1 - cx0 + 1
     arg = (arg // rw + cy0) * W + (arg % rw + cx0)  # flat index into the whole map
-    slices = spp.level_slices(C, levels)
+    slices = bins.level_slices(C, levels)
     a_w, a_h = cx1 - cx0 + 1, cy1 - cy0 + 1
     details = []
     for n, sl in zip(levels, slices, strict=True):
@@ -356,12 +356,12 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
         flat = arg[sl].reshape(C, n, n)[channel]
         xy = np.stack([flat % W, flat // W], -1)
         try:
-            sx, sy = len(spp.bin_edges(a_w, n, "sliding")), len(spp.bin_edges(a_h, n, "sliding"))
+            sx, sy = len(bins.bin_edges(a_w, n, "sliding")), len(bins.bin_edges(a_h, n, "sliding"))
             sliding = (sx, sy)
             note = "" if sx == sy == n else f"sliding rule: {sx}×{sy} bins instead of {n}×{n}"
         except ValueError:
             sliding, note = None, f"sliding rule undefined: the window has fewer than {n} cells"
-        details.append(LevelDetail(n, spp.bin_edges(a_w, n, rule_used), spp.bin_edges(a_h, n, rule_used), vals, xy,
+        details.append(LevelDetail(n, bins.bin_edges(a_w, n, rule_used), bins.bin_edges(a_h, n, rule_used), vals, xy,
                                    _points(xy, g, f.factor), sliding, note))
     return WindowDetail(
         k=int(k), box=box, scale_index=si, scale=a.scales[si], factor=f.factor, scaled_box=sbox, map_hw=(H, W),

@@ -13,7 +13,7 @@ started this project lists both options; this module computes both so they can b
 
 Shapes and conventions: windows [K, 4] are (x1, y1, x2, y2) original-image pixels (``sppviz/__init__``);
 ``feats`` is the list of per-scale conv5 maps (``detector.ScaleFeatures``, fmap [C, h, w]); vectors
-are [K, D] with D = C·Σn² in the release layout (``spp.spatial_pyramid_pool``). Every function loops
+are [K, D] with D = C·Σn² in the release layout (``pooling.spatial_pyramid_pool``). Every function loops
 over scales (at most ``pyramid.MAX_SCALES``), never over windows.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import geometry, pyramid, spp
+from sppviz.method import bins, geometry, pooling, pyramid
 
 COMBINE_RULES = ("best", "max")  # one best scale per window (paper) / element-wise max over all scales
 
@@ -44,12 +44,12 @@ def cells_at_every_scale(feats, windows, geom: geometry.Geometry, projection: st
     return out
 
 
-def pool_at_every_scale(feats, windows, geom: geometry.Geometry, levels=spp.DETECTION_LEVELS,
+def pool_at_every_scale(feats, windows, geom: geometry.Geometry, levels=bins.DETECTION_LEVELS,
                         projection: str = "paper", bin_rule: str = "adaptive") -> torch.Tensor:
     """SPP vectors of every window at every scale: [S, K, D] on the maps' device (S·K·D floats: for
     many windows prefer :func:`max_over_scales_vectors`, which keeps one scale at a time)."""
     cells = cells_at_every_scale(feats, windows, geom, projection)
-    return torch.stack([spp.spatial_pyramid_pool(f.fmap, cells[i].to(f.fmap.device), levels, bin_rule)
+    return torch.stack([pooling.spatial_pyramid_pool(f.fmap, cells[i].to(f.fmap.device), levels, bin_rule)
                         for i, f in enumerate(feats)])
 
 
@@ -78,14 +78,14 @@ def max_over_scales(per_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return best, src
 
 
-def max_over_scales_vectors(feats, windows, geom: geometry.Geometry, levels=spp.DETECTION_LEVELS,
+def max_over_scales_vectors(feats, windows, geom: geometry.Geometry, levels=bins.DETECTION_LEVELS,
                             projection: str = "paper", bin_rule: str = "adaptive") -> torch.Tensor:
     """The combined vectors [K, D] = max over scales of the SPP vectors, pooled one scale at a time
     (memory K·D, not S·K·D). Equal to ``max_over_scales(pool_at_every_scale(...))[0]``."""
     cells = cells_at_every_scale(feats, windows, geom, projection)
     out = None
     for i, f in enumerate(feats):
-        v = spp.spatial_pyramid_pool(f.fmap, cells[i].to(f.fmap.device), levels, bin_rule)
+        v = pooling.spatial_pyramid_pool(f.fmap, cells[i].to(f.fmap.device), levels, bin_rule)
         out = v if out is None else torch.maximum(out, v, out=out)
     return out
 
@@ -115,7 +115,7 @@ class WindowScales:
         return float(np.mean(self.combined != self.best_vector)) if self.combined.size else 0.0
 
 
-def window_scales(feats, box, image_wh, geom: geometry.Geometry, levels=spp.DETECTION_LEVELS,
+def window_scales(feats, box, image_wh, geom: geometry.Geometry, levels=bins.DETECTION_LEVELS,
                   scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive") -> WindowScales:
     """Both rules for one window ``box`` (x1, y1, x2, y2, original pixels)."""
     w = _windows(box)

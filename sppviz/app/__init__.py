@@ -46,11 +46,14 @@ import gradio as gr
 import numpy as np
 import torch
 
-from . import analysis, backbones, figures, geometry, lesson, multiscale, proposals, pyramid, report, spp
-from .detector import RCNN_SIZE, warp_crops
-from .images import ImageError, load_image
-from .model import ASSETS, load_default_detector, load_detector, setup_threads
-from .ui_i18n import STRINGS, pick_lang, t
+from sppviz import analysis, figures, lesson
+from sppviz.analysis import report
+from sppviz.analysis.images import ImageError, load_image
+from sppviz.i18n import STRINGS, pick_lang, t
+from sppviz.method import bins, geometry, multiscale, pooling, proposals, pyramid
+from sppviz.model import backbones
+from sppviz.model.detector import RCNN_SIZE, warp_crops
+from sppviz.model.weights import ASSETS, load_default_detector, load_detector, setup_threads
 
 EXAMPLES_DIR = ASSETS / "examples"
 SCALE_CHOICES = (480, 576, 688, 864, 874, 1200)
@@ -220,7 +223,7 @@ def parse_scales(checked, text, lang: str = "en") -> tuple[int, ...]:
 
 
 def _whole(v):
-    """2, 2.0 or "2" -> 2; anything else is returned as is for spp.check_levels to name."""
+    """2, 2.0 or "2" -> 2; anything else is returned as is for bins.check_levels to name."""
     if isinstance(v, bool):
         return v
     if isinstance(v, str | float):
@@ -233,9 +236,9 @@ def _whole(v):
 
 
 def parse_levels(choice, text, lang: str = "en") -> tuple[int, ...]:
-    """A preset ("1,2,3,6"), or the custom text; validated by spp.check_levels."""
+    """A preset ("1,2,3,6"), or the custom text; validated by bins.check_levels."""
     if isinstance(choice, list | tuple):
-        return spp.check_levels([_whole(v) for v in choice])
+        return bins.check_levels([_whole(v) for v in choice])
     if choice in LEVEL_PRESETS:
         return LEVEL_PRESETS[choice]
     if choice not in (CUSTOM, None, ""):
@@ -244,7 +247,7 @@ def parse_levels(choice, text, lang: str = "en") -> tuple[int, ...]:
         vals = _ints_from_text(text, "err_levels_text", lang)
         if not vals:
             _fail("err_levels_custom", lang)
-    return spp.check_levels(vals)
+    return bins.check_levels(vals)
 
 
 def _check_choice(value, choices, what: str, lang: str) -> str:
@@ -257,7 +260,7 @@ def _rules(v: dict, lang: str) -> dict:
     return {"scale_rule": _check_choice(v.get("scale_rule", "paper"), pyramid.SCALE_RULES, "scale rule", lang),
             "projection": _check_choice(v.get("projection", "paper"), geometry.PROJECTION_RULES,
                                         "projection rule", lang),
-            "bin_rule": _check_choice(v.get("bin_rule", "adaptive"), spp.BIN_RULES, "bin rule", lang)}
+            "bin_rule": _check_choice(v.get("bin_rule", "adaptive"), bins.BIN_RULES, "bin rule", lang)}
 
 
 def _levels(v: dict, lang: str) -> tuple[int, ...]:
@@ -527,16 +530,16 @@ def _bins_table_html(d: analysis.WindowDetail, lang: str) -> str:
     for lv in d.levels:
         n = lv.n
         r, g, b = figures.level_color(n)
-        for rule in spp.BIN_RULES:
+        for rule in bins.BIN_RULES:
             try:
-                bx, by = spp.bin_edges(aw, n, rule), spp.bin_edges(ah, n, rule)
+                bx, by = bins.bin_edges(aw, n, rule), bins.bin_edges(ah, n, rule)
                 ok = len(bx) == len(by) == n
                 cells = (f"<td><code>{fmt(bx)}</code></td><td><code>{fmt(by)}</code></td>"
                          f"<td class=\"{'' if ok else 'bad'}\">{len(bx)}×{len(by)}</td>")
             except ValueError:
                 cells = f"<td colspan=\"2\">{t('bins_undefined', lang)}</td><td class=\"bad\">—</td>"
             lvl = (f'<td rowspan="2"><span class="swatch" style="background:rgb({r},{g},{b})"></span><b>{n}</b></td>'
-                   if rule == spp.BIN_RULES[0] else "")
+                   if rule == bins.BIN_RULES[0] else "")
             rows.append(f'<tr data-level="{n}" data-rule="{rule}">{lvl}<td>{rule}</td>{cells}</tr>')
     return f'<table class="bins"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -579,7 +582,7 @@ def render_spp(e: _Entry, d: analysis.WindowDetail, level: int, sel_bin, lang: s
     aw, ah = cx1 - cx0 + 1, cy1 - cy0 + 1
     alt = None
     try:
-        sx, sy = spp.bin_edges(aw, n, "sliding"), spp.bin_edges(ah, n, "sliding")
+        sx, sy = bins.bin_edges(aw, n, "sliding"), bins.bin_edges(ah, n, "sliding")
         if (len(sx), len(sy)) != (n, n):
             alt = figures.caption(figures.bins_on_map(ch, d.chosen, sx, sy, n, max_size=640),
                                   f"sliding: {len(sx)}×{len(sy)} ≠ {n}×{n}", bold=True, position="top")
@@ -1067,7 +1070,7 @@ def pooled_by_method(fmap: torch.Tensor, d: analysis.WindowDetail, n: int, strid
     out = {}
     for name, rule in COMPARE_METHODS[:2]:
         cells = torch.tensor([list(d.cells[rule])], dtype=torch.long)
-        out[name] = spp.spatial_pyramid_pool(fm, cells, (n,), "adaptive")[0].reshape(C, n, n)
+        out[name] = pooling.spatial_pyramid_pool(fm, cells, (n,), "adaptive")[0].reshape(C, n, n)
     box = torch.tensor([[0.0, *(float(x) for x in d.scaled_box)]], dtype=torch.float32)
     out["RoIAlign"] = roi_align(fm[None], box, output_size=(n, n), spatial_scale=1.0 / stride, sampling_ratio=2,
                                 aligned=True)[0]
@@ -1079,7 +1082,7 @@ def sliding_rows(a: int, levels, lang: str) -> str:
     rows = []
     for n in levels:
         try:
-            count = len(spp.bin_edges(a, n, "sliding"))
+            count = len(bins.bin_edges(a, n, "sliding"))
             mark = "" if count == n else " ≠ n"
             rows.append(t("g_sliding_row", lang, n=n, count=count, win=-(-a // n), stride=a // n, mark=mark))
         except ValueError:
@@ -1091,7 +1094,7 @@ def gotchas_markdown(d: analysis.WindowDetail, levels, offset: float, lang: str)
     """The four gotcha cards, with the selected window's own numbers."""
     cx0, _, cx1, _ = d.chosen
     a = cx1 - cx0 + 1
-    ex = len(spp.bin_edges(10, 6, "sliding"))
+    ex = len(bins.bin_edges(10, 6, "sliding"))
     p, o = d.cells["paper"], d.cells["original"]
     parts = [t("g_title", lang),
              t("g_sliding", lang, k=d.k, a=a, rule=d.rule, rows=sliding_rows(a, levels, lang), ex=ex),
@@ -1193,7 +1196,7 @@ def _matched(a_det, b_det, iou: float = 0.5) -> int:
     """How many detections of ``a_det`` have one in ``b_det`` of the same class with IoU ≥ ``iou``."""
     if len(a_det) == 0 or len(b_det) == 0:
         return 0
-    from .detector import box_iou
+    from sppviz.model.detector import box_iou
 
     same = a_det.labels[:, None] == b_det.labels[None, :]
     return int(((box_iou(a_det.boxes, b_det.boxes) >= iou) & same).any(1).sum())
@@ -1203,7 +1206,7 @@ def combine_figure(e: _Entry, ws: multiscale.WindowScales) -> np.ndarray:
     """figures.scale_combination of one window (the model's levels and channels)."""
     levels = e.a.detector.net.levels
     C = _channels_of(e)
-    return figures.scale_combination(ws.best_vector, ws.combined, ws.source, spp.level_slices(C, levels), levels, C,
+    return figures.scale_combination(ws.best_vector, ws.combined, ws.source, bins.level_slices(C, levels), levels, C,
                                      ws.scales, ws.best, width=1100)
 
 
@@ -1453,7 +1456,7 @@ def api_analyze(image, scales, levels) -> dict:
             "pyramid": [{"scale": int(f.scale), "scaled_wh": list(f.image_wh),
                          "conv5_hw": [int(v) for v in f.fmap.shape[1:]]} for f in a.feats],
             "levels": list(levels),
-            "vector_length": spp.vector_length(C, levels),
+            "vector_length": bins.vector_length(C, levels),
             "model_levels": list(det.net.levels),
             "windows": len(a.windows),
             "detections": [{"box": d["box"], "label": d["label"], "score": d["score"]}
@@ -1485,7 +1488,7 @@ def api_project(image, box, scale_rule, projection) -> dict:
         if len(box) != 1:
             raise ValueError(f"give exactly one box (x1, y1, x2, y2), got {len(box)}")
         name = _detector().net.trunk.name
-        rep = report.window_report(wh, box[0].tolist(), name, pyramid.PAPER_SCALES, spp.DETECTION_LEVELS,
+        rep = report.window_report(wh, box[0].tolist(), name, pyramid.PAPER_SCALES, bins.DETECTION_LEVELS,
                                    scale_rule)
         rep.update(projection=projection, chosen_cells=rep["cells"][projection], notices=notices)
         return rep
@@ -1621,7 +1624,7 @@ def build_app() -> gr.Blocks:
                                                label=L("in_proj_rule"), info=L("in_proj_rule_info"))
                     C["scale_rule"] = gr.Radio(list(pyramid.SCALE_RULES), value="paper", label=L("in_scale_rule"),
                                                info=L("in_scale_rule_info"))
-                    C["bin_rule"] = gr.Radio(list(spp.BIN_RULES), value="adaptive", label=L("in_bin_rule"),
+                    C["bin_rule"] = gr.Radio(list(bins.BIN_RULES), value="adaptive", label=L("in_bin_rule"),
                                              info=L("in_bin_rule_info"))
                     C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5"), (L("bb_alexnet"), "alexnet"),
                                                  (L("bb_vgg16"), "vgg16")], value="zf5", label=L("in_backbone"),

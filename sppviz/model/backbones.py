@@ -13,7 +13,7 @@ vgg16      torchvision VGG16 ``features[:30]`` (conv5_3 + ReLU, no pool5) 16    
 ========== ============================================================ ====== ====== =====
 
 The geometry column is never hard-coded: ``Trunk.geometry`` is computed from the layers by
-``sppviz.geometry.receptive_field`` (SPP_FACTS §2); the tests check it against the values above.
+``sppviz.method.geometry.receptive_field`` (SPP_FACTS §2); the tests check it against the values above.
 
 Input convention: ``Trunk.preprocess`` takes a uint8 H x W x 3 RGB ndarray (0..255 pixel units)
 and returns a float32 tensor [1, 3, H, W] normalised as ``(pixel - mean) / std`` per channel,
@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sppviz.geometry import Geometry, feature_size, receptive_field
+from sppviz.method.geometry import Geometry, feature_size, receptive_field
 
 NAMES = ("zf5", "zf5-release", "alexnet", "vgg16")
 

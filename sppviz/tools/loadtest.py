@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "assets" / "examples").glob("*.jpg"))
 
 
@@ -63,7 +63,7 @@ def start_server(port: int) -> subprocess.Popen:
 def _session(url: str, i: int, n_requests: int, done=None) -> list[dict]:
     from gradio_client import Client, handle_file
 
-    from .images import load_image
+    from sppviz.analysis.images import load_image
 
     path = EXAMPLES[i % len(EXAMPLES)]
     img, _ = load_image(str(path))

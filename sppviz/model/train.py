@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import backbones, geometry, proposals, pyramid, spp, synthetic
-from .detector import SPPNet, box_iou, encode_boxes
+from sppviz.method import bins, geometry, pooling, proposals, pyramid
+from sppviz.model import backbones, synthetic
+from sppviz.model.detector import SPPNet, box_iou, encode_boxes
 
 
 @dataclass
@@ -290,7 +291,7 @@ def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Ten
 @torch.inference_mode()
 def pooled_dataset(net: SPPNet, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pooled conv5 vectors of sampled windows of ``cfg.ft_scenes`` scenes (conv frozen)."""
-    from .detector import Detector
+    from sppviz.model.detector import Detector
 
     det = Detector(net, "cpu")
     rng = np.random.default_rng(cfg.seed + 1)
@@ -388,7 +389,7 @@ def _draw_scale(cfg: TrainConfig, rng: np.random.Generator) -> int:
 def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
     """Stage 2, end to end (stated deviation): fc6, fc7, a new fc8 + box regressor *and* conv1..conv5,
     trained on windows pooled from whole images with the exact gradient through SPP
-    (``spp.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
+    (``pooling.spatial_pyramid_pool_grad``). Sampling as paper §4 (positives IoU ≥ 0.5, negatives
     [0.1, 0.5) plus a quarter < 0.1, 25 % positives), with ``ft_hard_fraction`` of the negatives
     mined online as the image's highest-loss windows of IoU < 0.5 (the paper's SVM hard-negative
     mining, done as OHEM: all windows are scored once without gradient) and, with
@@ -439,13 +440,13 @@ def finetune_conv(net: SPPNet, cfg: TrainConfig) -> dict:
                     allw = torch.cat([gt, props.float()])
                     c_all = geometry.project_windows(pyramid.scale_boxes(allw, f), geom, "paper",
                                                      map_hw=tuple(fmap.shape[1:]))
-                    lo_all, _ = head(spp.spatial_pyramid_pool(fmap.detach(), c_all, net.levels))
+                    lo_all, _ = head(pooling.spatial_pyramid_pool(fmap.detach(), c_all, net.levels))
                     neg_loss = -torch.log_softmax(lo_all, 1)[:, bg]
             win, y, tgt = sample_windows(props.float(), gt, torch.as_tensor(scene.labels), cfg.ft_windows_per_scene,
                                          cfg.ft_pos_fraction, rng, bg, neg_loss, cfg.ft_hard_fraction,
                                          cfg.ft_balance_objects)
             cells = geometry.project_windows(pyramid.scale_boxes(win, f), geom, "paper", map_hw=tuple(fmap.shape[1:]))
-            logits, deltas = head(spp.spatial_pyramid_pool_grad(fmap, cells, net.levels))
+            logits, deltas = head(pooling.spatial_pyramid_pool_grad(fmap, cells, net.levels))
             loss = detection_loss(logits, deltas, y, tgt, bg)
             opt.zero_grad()
             loss.backward()
@@ -472,7 +473,7 @@ def train(cfg: TrainConfig) -> SPPNet:
     trunk.to(memory_format=torch.channels_last)
     net = SPPNet(trunk, synthetic.CLASSES, cfg.levels, cfg.hidden, cfg.width)
     _log(cfg, f"model: zf5 width {cfg.width}, conv5 {trunk.out_channels} ch, "
-              f"{spp.vector_length(trunk.out_channels, cfg.levels)}-d SPP vector, "
+              f"{bins.vector_length(trunk.out_channels, cfg.levels)}-d SPP vector, "
               f"{sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
     net.head.drop.p = cfg.dropout
     add_batchnorm(trunk)

@@ -6,7 +6,7 @@ Data flow for one image (every step a plain function or a method with no hidden 
           ─► conv5 once per scale              Detector.features      [C, h, w] per scale
     windows ─► one scale per window            pyramid.select_scales  (paper: area closest to 224²)
             ─► conv5 cells of the window       geometry.project_windows
-            ─► fixed-length vector             spp.spatial_pyramid_pool  [K, C·Σn²]
+            ─► fixed-length vector             pooling.spatial_pyramid_pool  [K, C·Σn²]
             ─► fc6, fc7, fc8 (+ box deltas)    SPPHead
             ─► scores, boxes ─► NMS            postprocess
 
@@ -26,7 +26,8 @@ import torchvision
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from . import backbones, geometry, pyramid, spp
+from sppviz.method import bins, geometry, pooling, pyramid
+from sppviz.model import backbones
 
 # Fast R-CNN's box-delta normalisation (targets divided by these stds).
 BBOX_STD = (0.1, 0.1, 0.2, 0.2)
@@ -62,8 +63,8 @@ class SPPNet(nn.Module):
         self.width = float(width)
         self.classes = tuple(classes)
         self.levels = tuple(int(n) for n in levels)
-        self.spp = spp.SpatialPyramidPooling(self.levels)
-        self.head = SPPHead(spp.vector_length(trunk.out_channels, self.levels), len(classes), hidden)
+        self.spp = pooling.SpatialPyramidPooling(self.levels)
+        self.head = SPPHead(bins.vector_length(trunk.out_channels, self.levels), len(classes), hidden)
         self.meta = dict(meta or {})
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -244,7 +245,7 @@ class Detector:
         sidx = pyramid.select_scales(windows, image_wh, scales, rule=scale_rule)
         cells = torch.zeros((len(windows), 4), dtype=torch.long)
         channels = feats[0].fmap.shape[0]
-        pooled = torch.zeros((len(windows), spp.vector_length(channels, self.net.levels)),
+        pooled = torch.zeros((len(windows), bins.vector_length(channels, self.net.levels)),
                              device=self.device)
         for i, f in enumerate(feats):  # a loop over scales (≤ 6), never over windows
             rows = torch.nonzero(sidx == i).flatten()
@@ -254,7 +255,7 @@ class Detector:
             c = geometry.project_windows(pyramid.scale_boxes(windows[rows], f.factor), self.geometry,
                                          projection, map_hw=(h, w))
             cells[rows] = c
-            pooled[rows.to(self.device)] = spp.spatial_pyramid_pool(f.fmap, c.to(self.device),
+            pooled[rows.to(self.device)] = pooling.spatial_pyramid_pool(f.fmap, c.to(self.device),
                                                                    self.net.levels, bin_rule)
         t1 = time.perf_counter()
         probs, boxes = self.head(pooled, windows, image_wh)

@@ -3,11 +3,11 @@
 The case: a seeded random ReLU'd map 256 x 43 x 65 (conv5 of a 688 x 1040 image, stride 16)
 and 2,000 seeded windows of random sizes (1 cell .. the whole map, like selective search),
 pooled with the detection pyramid {1, 2, 3, 6} -> 12,800-d per window. Methods:
-- reference: sppviz.spp.spp_reference, Python loops (timed on a subset, scaled per window);
+- reference: sppviz.method.pooling.spp_reference, Python loops (timed on a subset, scaled per window);
 - roi_pool x4: torchvision.ops.roi_pool once per level on the same integer cells
   (spatial_scale 1, so roi_pool covers exactly cells x0..x1: same adaptive bins);
 - roi_pool 6x6 + derive: roi_pool at the finest level, coarser levels by a max over groups;
-- torch / numba: the two backends of sppviz.spp.spatial_pyramid_pool (after a warm-up call).
+- torch / numba: the two backends of sppviz.method.pooling.spatial_pyramid_pool (after a warm-up call).
 """
 
 import time
@@ -15,7 +15,7 @@ import time
 import torch
 import torchvision
 
-from sppviz import spp
+from sppviz.method import pooling
 
 LEVELS = (1, 2, 3, 6)
 MAP_CHW = (256, 43, 65)  # conv5 of a 688 x 1040 image (ZF-5, stride 16)
@@ -76,11 +76,11 @@ def bench_pooling(repeats=5, seed=0):
         "case": f"fmap {'x'.join(map(str, MAP_CHW))} (conv5 of 688x1040), {WINDOWS} windows, levels {LEVELS}",
         "statistic": f"best of {repeats} runs, wall ms",
         "torch_threads": torch.get_num_threads(),
-        "numba_threads": spp.numba.get_num_threads() if spp.numba is not None else None,
-        "backend_auto": spp._choose_backend(fmap, "auto"),
+        "numba_threads": pooling.numba.get_num_threads() if pooling.numba is not None else None,
+        "backend_auto": pooling._choose_backend(fmap, "auto"),
     }
     start = time.perf_counter()
-    spp_ref = spp.spp_reference(fmap, sub, LEVELS)
+    spp_ref = pooling.spp_reference(fmap, sub, LEVELS)
     reference_ms = 1000 * (time.perf_counter() - start) * WINDOWS / REFERENCE_WINDOWS
     result["reference_note"] = f"reference timed once on {REFERENCE_WINDOWS} windows, scaled to {WINDOWS}"
 
@@ -89,13 +89,13 @@ def bench_pooling(repeats=5, seed=0):
     ms["roi_pool_6x6_derived"] = _best_ms(lambda: roi_pool_finest_then_derive(fmap, cells), repeats)
     roi = _release_vector(roi_pool_levels(fmap, cells))
     identical = torch.equal(_release_vector(roi_pool_finest_then_derive(fmap, cells)), roi)
-    backends = ["torch"] + (["numba"] if spp.numba is not None else [])
+    backends = ["torch"] + (["numba"] if pooling.numba is not None else [])
     for backend in backends:
-        ours = spp.spatial_pyramid_pool(fmap, cells, LEVELS, backend=backend)  # warm-up (+ compile)
+        ours = pooling.spatial_pyramid_pool(fmap, cells, LEVELS, backend=backend)  # warm-up (+ compile)
         identical &= torch.equal(ours, roi) and torch.equal(ours[:REFERENCE_WINDOWS], spp_ref)
         del ours
         ms[backend] = _best_ms(
-            lambda b=backend: spp.spatial_pyramid_pool(fmap, cells, LEVELS, backend=b), repeats
+            lambda b=backend: pooling.spatial_pyramid_pool(fmap, cells, LEVELS, backend=b), repeats
         )
     result["ms"] = {name: round(value, 1) for name, value in ms.items()}
     result["speedup_vs_roi_pool_x4"] = {

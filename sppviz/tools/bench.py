@@ -2,7 +2,7 @@
 
 1. Pooling: 2,000 windows × levels {1, 2, 3, 6} on a 256 × 43 × 65 conv5 map (a 688-px image),
    by the reference loop, four ``torchvision.ops.roi_pool`` calls, roi_pool 6×6 + derived levels,
-   the torch sparse-table backend and the numba kernel (``sppviz.bench_pool``).
+   the torch sparse-table backend and the numba kernel (``sppviz.tools.bench_pool``).
 2. The whole pipeline per image, SPP-net at 1 and 5 scales vs the R-CNN path (same weights, same
    windows), split into proposals / conv / pooling / head / NMS.
 3. The app's analysis object: first analysis and the latency of a window / level / channel change.
@@ -23,8 +23,10 @@ import numpy as np
 import torch
 import torchvision
 
-from . import analysis, proposals, pyramid, synthetic
-from .detector import postprocess
+from sppviz import analysis
+from sppviz.method import proposals, pyramid
+from sppviz.model import synthetic
+from sppviz.model.detector import postprocess
 
 PAPER_WINDOWS = 2000  # windows per image in the paper's timings (selective search, fast mode)
 
@@ -122,8 +124,8 @@ def bench_interaction(detector, image: np.ndarray, repeats: int = 5) -> dict:
 
 
 def run(repeats: int = 5, rcnn_windows: int = 64, model: str | None = None, log=print) -> dict:
-    from .bench_pool import bench_pooling
-    from .model import load_default_detector, setup_threads
+    from sppviz.model.weights import load_default_detector, setup_threads
+    from sppviz.tools.bench_pool import bench_pooling
 
     setup_threads()
     res = {"device": device_line(), "torchvision": torchvision.__version__}

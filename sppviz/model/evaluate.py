@@ -16,8 +16,9 @@ import time
 import numpy as np
 import torch
 
-from . import proposals, pyramid, synthetic
-from .detector import Detections, Detector, box_iou, postprocess
+from sppviz.method import proposals, pyramid
+from sppviz.model import synthetic
+from sppviz.model.detector import Detections, Detector, box_iou, postprocess
 
 
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
@@ -160,7 +161,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from .model import load_default_detector
+    from sppviz.model.weights import load_default_detector
 
     det = load_default_detector(args.model)
     scale_sets = None

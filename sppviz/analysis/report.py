@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 
-from . import backbones, geometry, pyramid, spp
+from sppviz.method import bins, geometry, pyramid
+from sppviz.model import backbones
 
 
 @functools.lru_cache(maxsize=8)
@@ -41,21 +42,21 @@ def window_report(image_wh: tuple[int, int], box, backbone: str = "zf5", scales=
     cells = {r: list(geometry.project_window(sbox, g, r, map_hw=(fh, fw))) for r in geometry.PROJECTION_RULES}
     cx0, cy0, cx1, cy1 = cells["paper"]
     a_w, a_h = cx1 - cx0 + 1, cy1 - cy0 + 1
-    bins = {}
+    by_rule = {}
     for rule in ("adaptive", "sliding"):
         per_level = {}
         for n in levels:
             try:
-                xs, ys = spp.bin_edges(a_w, n, rule), spp.bin_edges(a_h, n, rule)
+                xs, ys = bins.bin_edges(a_w, n, rule), bins.bin_edges(a_h, n, rule)
                 per_level[str(n)] = {"x": xs, "y": ys, "count": [len(xs), len(ys)], "ok": len(xs) == len(ys) == n}
             except ValueError as e:
                 per_level[str(n)] = {"error": str(e), "ok": False}
-        bins[rule] = per_level
+        by_rule[rule] = per_level
     return {
         "image_wh": [w, h], "box": box, "backbone": backbone,
         "geometry": {"stride": g.stride, "offset": g.offset, "receptive_field": g.size},
         "scales": [int(v) for v in scales], "scale_rule": scale_rule, "scale_selection": sel,
         "scale": s, "scaled_image_wh": [sw, sh], "scaled_box": sbox, "conv5_hw": [fh, fw],
         "cells": cells, "window_cells_wh": [a_w, a_h], "levels": [int(n) for n in levels],
-        "bins": bins, "vector_length": spp.vector_length(trunk.out_channels, levels),
+        "bins": by_rule, "vector_length": bins.vector_length(trunk.out_channels, levels),
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_MODEL = ASSETS / "sppnet_zf5_synthetic.safetensors"
 
 
@@ -29,7 +29,7 @@ def device() -> torch.device:
 @functools.lru_cache(maxsize=4)
 def load_default_detector(path: str | None = None):
     """The bundled SPP-net (or the safetensors model at ``path``) as a ready :class:`Detector`."""
-    from .detector import Detector, SPPNet
+    from sppviz.model.detector import Detector, SPPNet
 
     path = Path(path or os.environ.get("SPPVIZ_MODEL") or DEFAULT_MODEL)
     if not path.is_file():
@@ -42,7 +42,7 @@ def load_default_detector(path: str | None = None):
 def load_imagenet_detector(name: str):
     """torchvision's ImageNet ``name`` ("alexnet" / "vgg16") behind a one-level SPP, as a Detector.
     Raises ``backbones.WeightsNotFound`` (a FileNotFoundError with where it looked) without weights."""
-    from .detector import Detector, imagenet_net
+    from sppviz.model.detector import Detector, imagenet_net
 
     setup_threads()
     return Detector(imagenet_net(name), device())

@@ -23,9 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import analysis, figures, geometry, pyramid, spp
-from .images import load_image
-from .ui_i18n import t
+from sppviz import analysis, figures
+from sppviz.analysis.images import load_image
+from sppviz.i18n import t
+from sppviz.method import bins, geometry, pyramid
 
 PROJECTOR_WIDTH = 1600
 MIN_WINDOW_SIDE = 0.15  # the default window's shorter side is at least this fraction of the image's
@@ -326,11 +327,11 @@ def export_lesson(image_path, out_dir, lang: str = "en", scales=(pyramid.SINGLE_
                   window: int | None = None, detector=None) -> dict:
     """Analyze ``image_path`` with the bundled detector (or ``detector``) and write the lesson into
     ``out_dir`` (:func:`write_lesson`). Returns {"out_dir", "window", "files": [names], "zip"}."""
-    from .model import load_default_detector
+    from sppviz.model.weights import load_default_detector
 
     _check_lang(lang)
     scales = pyramid.validate_scales(scales)
-    levels = spp.check_levels(levels)
+    levels = bins.check_levels(levels)
     img, notices = load_image(image_path)
     det = detector if detector is not None else load_default_detector()
     a = analysis.analyze(img, det, scales, notices=notices)
@@ -350,7 +351,7 @@ def write_lesson(a: analysis.Analysis, out_dir, lang: str = "en", levels=(1, 2, 
     them. ``window``: the selected window (default :func:`pick_window`). Returns {"out_dir", "window",
     "files": [names], "zip"}."""
     _check_lang(lang)
-    levels = spp.check_levels(levels)
+    levels = bins.check_levels(levels)
     if window is None:
         k = pick_window(a)
     else:

@@ -41,157 +41,33 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .bins import (
+    DETECTION_LEVELS,
+    axis_bins,
+    bin_edges,
+    check_levels,
+    check_rule,
+    check_sliding,
+    level_offsets,
+    level_slices,
+    vector_length,
+)
+
 try:  # optional compiled CPU kernel; everything works without it (torch backend)
     import numba
 except Exception:  # ImportError, or a numba that does not match the installed numpy
     numba = None
 
-BIN_RULES = ("adaptive", "sliding")
 BACKENDS = ("auto", "numba", "torch")
-DETECTION_LEVELS = (1, 2, 3, 6)  # paper §4.1: 50 bins -> 12,800-d for 256 channels
-# Largest pyramid level n (an n x n bin grid). conv5 of a typical window is only ~13 cells wide, so
-# beyond ~16 bins per side most bins are empty or repeat one cell (the grid becomes meaningless),
-# and the vector grows as C * sum(n^2) (n = 100 alone would give 2.56 M values for 256 channels).
-MAX_LEVEL = 16
+
+
 
 
 # ----------------------------------------------------------------------------------------
-# validation helpers
+# input validation
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value}")
-    return int(value)
-
-
-def _check_rule(rule):
-    if rule not in BIN_RULES:
-        raise ValueError(f"unknown bin rule {rule!r}; choose one of {BIN_RULES}")
-
-
-def check_levels(levels):
-    """Validate pyramid levels: a non-empty sequence of distinct ints >= 1. Returns a tuple."""
-    if isinstance(levels, (int, np.integer)) or levels is None:
-        raise ValueError(f"levels must be a sequence of ints such as (1, 2, 3, 6), got {levels!r}")
-    try:
-        items = list(levels)
-    except TypeError:
-        raise ValueError(f"levels must be a sequence of ints such as (1, 2, 3, 6), got {levels!r}") from None
-    levels = tuple(_check_positive_int(n, "each level") for n in items)
-    if not levels:
-        raise ValueError("levels must not be empty")
-    big = [n for n in levels if n > MAX_LEVEL]
-    if big:
-        raise ValueError(f"level {big[0]} is too large: at most MAX_LEVEL = {MAX_LEVEL} bins per side "
-                         f"(finer grids than conv5 itself are meaningless and the vector explodes)")
-    if len(set(levels)) != len(levels):
-        raise ValueError(f"levels must not repeat, got {levels}")
-    return levels
-
-
-def vector_length(channels, levels=DETECTION_LEVELS):
-    """Length of the SPP vector: C * sum(n^2) (256 * 50 = 12,800 for the detection levels)."""
-    channels = _check_positive_int(channels, "channels")
-    return channels * sum(n * n for n in check_levels(levels))
-
-
-def level_slices(channels, levels=DETECTION_LEVELS):
-    """Slices of the SPP vector that hold each level, in the given level order.
-
-    Inside a level's slice the layout is c*n*n + by*n + bx (release layout)."""
-    channels = _check_positive_int(channels, "channels")
-    slices, offset = [], 0
-    for n in check_levels(levels):
-        slices.append(slice(offset, offset + channels * n * n))
-        offset += channels * n * n
-    return slices
-
-
-def _level_offsets(channels, levels):
-    """{n: first index of level n in the SPP vector} (release layout, levels in given order)."""
-    return {n: part.start for n, part in zip(levels, level_slices(channels, levels), strict=True)}
-
-
-# ----------------------------------------------------------------------------------------
-# bins along one axis
-
-
-def bin_edges(length, n, rule="adaptive"):
-    """Inclusive (start, end) cells of the bins of level n along an axis of `length` cells.
-
-    adaptive (paper Appendix A): bin i = floor(i*a/n) .. ceil((i+1)*a/n) - 1; always n bins,
-        never empty, overlapping when n does not divide a, repeating cells when a < n.
-        a=16, n=6 -> (0,2) (2,5) (5,7) (8,10) (10,13) (13,15).
-    sliding (paper §2.3): window ceil(a/n), stride floor(a/n), bin i = i*stride .. i*stride +
-        window - 1 for i < floor((a - window)/stride) + 1, which may differ from n
-        (a=13 gives n bins for n in 1,2,3,6; a=10, n=6 gives 9). Undefined when a < n.
-    """
-    a = _check_positive_int(length, "length")
-    n = _check_positive_int(n, "n")
-    _check_rule(rule)
-    if rule == "adaptive":
-        return [((i * a) // n, -((-(i + 1) * a) // n) - 1) for i in range(n)]
-    window, stride = -(-a // n), a // n
-    if stride == 0:
-        raise ValueError(_sliding_undefined_text(a, n))
-    count = (a - window) // stride + 1
-    return [(i * stride, i * stride + window - 1) for i in range(count)]
-
-
-def _sliding_undefined_text(a, n):
-    return (
-        f"the sliding rule (window ceil(a/n), stride floor(a/n), paper §2.3) is undefined for "
-        f"a={a} cells and n={n} bins: the stride floor({a}/{n}) is 0 when the window has fewer "
-        f"cells than bins; use rule='adaptive'"
-    )
-
-
-def _sliding_count(a, n):
-    """Number of sliding-rule bins (paper §2.3) for lengths a (LongTensor); 0 where a < n."""
-    window, stride = -(-a // n), a // n
-    return torch.where(stride > 0, (a - window) // stride.clamp(min=1) + 1, torch.zeros_like(a))
-
-
-def _axis_bins(lo, hi, n, rule):
-    """Vectorised bin_edges on absolute cells: windows lo..hi (LongTensor [K]) -> starts, ends
-    [K, n] (inclusive, absolute cells). For "sliding" the caller has checked the count is n."""
-    a = (hi - lo + 1)[:, None]
-    i = torch.arange(n, device=lo.device)[None, :]
-    if rule == "adaptive":  # paper Appendix A
-        start, end = (i * a) // n, -((-(i + 1) * a) // n) - 1
-    else:  # paper §2.3
-        window, stride = -(-a // n), a // n
-        start = i * stride
-        end = start + window - 1
-    return lo[:, None] + start, lo[:, None] + end
-
-
-def _check_sliding(cells, levels):
-    """Raise ValueError if the sliding rule does not give n bins on every window and level."""
-    widths = cells[:, 2] - cells[:, 0] + 1
-    heights = cells[:, 3] - cells[:, 1] + 1
-    for n in levels:
-        for sizes, word in ((widths, "wide"), (heights, "tall")):
-            bad = (_sliding_count(sizes, n) != n).nonzero()
-            if len(bad):
-                k = int(bad[0, 0])
-                _raise_sliding(n, k, int(sizes[k]), word)
-
-
-def _raise_sliding(n, k, a, word):
-    if a < n:
-        raise ValueError(f"level {n}: window {k} is {a} cells {word}; " + _sliding_undefined_text(a, n))
-    count = len(bin_edges(a, n, "sliding"))
-    raise ValueError(
-        f"level {n}: window {k} is {a} cells {word}, the sliding rule gives {count} bins, "
-        f"not {n} (window ceil(a/n), stride floor(a/n), paper §2.3); use rule='adaptive'"
-    )
-
-
-def _check_inputs(fmap, cells, levels, rule):
+def check_inputs(fmap, cells, levels, rule):
     """Validate fmap [C,H,W] float and cells [K,4] int inclusive inside the map."""
     if not isinstance(fmap, torch.Tensor) or fmap.dim() != 3 or not fmap.is_floating_point():
         raise ValueError("fmap must be a float tensor [C, H, W]")
@@ -200,7 +76,7 @@ def _check_inputs(fmap, cells, levels, rule):
     if torch.isnan(fmap).any():
         raise ValueError("fmap contains NaN; max pooling of NaN is not defined here")
     levels = check_levels(levels)
-    _check_rule(rule)
+    check_rule(rule)
     cells = torch.as_tensor(cells)
     if cells.dim() != 2 or cells.shape[1] != 4:
         raise ValueError(f"cells must be [K, 4] (cx0, cy0, cx1, cy1), got shape {tuple(cells.shape)}")
@@ -218,7 +94,7 @@ def _check_inputs(fmap, cells, levels, rule):
         k = int(bad.nonzero()[0, 0])
         raise ValueError(f"window {k} {cells[k].tolist()} is inverted: need cx0 <= cx1 and cy0 <= cy1")
     if rule == "sliding":
-        _check_sliding(cells, levels)
+        check_sliding(cells, levels)
     return cells, levels
 
 
@@ -255,7 +131,7 @@ def spatial_pyramid_pool(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", 
     backend: "auto" (numba on CPU when installed, else torch), "numba" or "torch".
     Not differentiable (use SpatialPyramidPooling for training).
     """
-    cells, levels = _check_inputs(fmap, cells, levels, rule)
+    cells, levels = check_inputs(fmap, cells, levels, rule)
     backend = _choose_backend(fmap, backend)
     fmap = fmap.detach()
     with torch.no_grad():
@@ -286,7 +162,7 @@ def _choose_backend(fmap, backend):
 def spp_reference(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_argmax=False):
     """Same contract as spatial_pyramid_pool, computed with Python loops over windows,
     levels and bins and a torch max on each slice. Slow; for tests and benchmarks."""
-    cells, levels = _check_inputs(fmap, cells, levels, rule)
+    cells, levels = check_inputs(fmap, cells, levels, rule)
     c, h, w = fmap.shape
     k_all = len(cells)
     flat_index = torch.arange(h * w, device=fmap.device).view(h, w)  # y*W + x of every cell
@@ -346,13 +222,13 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
     if k_all == 0:
         return out, arg
     # absolute inclusive bin rows and cols of each direct level: ([K, n], [K, n]) each
-    bins = {n: (_axis_bins(cells[:, 1], cells[:, 3], n, rule), _axis_bins(cells[:, 0], cells[:, 2], n, rule))
+    bins = {n: (axis_bins(cells[:, 1], cells[:, 3], n, rule), axis_bins(cells[:, 0], cells[:, 2], n, rule))
             for n, source in steps if source is None}  # fmt: skip
     tallest = max(int((r1 - r0).max()) + 1 for (r0, r1), _ in bins.values())
     widest = max(int((q1 - q0).max()) + 1 for _, (q0, q1) in bins.values())
     fmap_hwc = fmap.permute(1, 2, 0).contiguous()
     table = _sparse_table(fmap_hwc, tallest.bit_length(), widest.bit_length(), want_arg)
-    offsets = _level_offsets(c, levels)
+    offsets = level_offsets(c, levels)
     chunk = max(1, chunk_elems // (c * max(n * n for n in bins)))
     for s in range(0, k_all, chunk):
         e = min(s + chunk, k_all)
@@ -479,13 +355,13 @@ def _pool_numba(fmap, cells, levels, rule, want_arg):
     fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()
     # absolute inclusive bin rows / cols of every direct level, side by side: [K, sum(n)]
     direct = [n for n, source in steps if source is None]
-    rows = [_axis_bins(cells[:, 1], cells[:, 3], n, rule) for n in direct]
-    cols = [_axis_bins(cells[:, 0], cells[:, 2], n, rule) for n in direct]
+    rows = [axis_bins(cells[:, 1], cells[:, 3], n, rule) for n in direct]
+    cols = [axis_bins(cells[:, 0], cells[:, 2], n, rule) for n in direct]
     r0, r1 = (torch.cat([r[e] for r in rows], dim=1).numpy() for e in (0, 1))
     q0, q1 = (torch.cat([q[e] for q in cols], dim=1).numpy() for e in (0, 1))
     # per step: n, source step (-1: direct), first edge column, first scratch row, output offset
     order = [n for n, _ in steps]
-    offsets = _level_offsets(c, levels)
+    offsets = level_offsets(c, levels)
     edge = dict(zip(direct, np.cumsum([0] + direct[:-1]).tolist(), strict=True))
     first_bin = np.cumsum([0] + [n * n for n in order[:-1]])
     plan = np.array(

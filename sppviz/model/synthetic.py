@@ -23,7 +23,7 @@ a box is ``(x1, y1, x2, y2)`` float, inclusive pixel coordinates (width ``x2 - x
 tight around the object's *visible* pixels (after occlusion by later objects).
 Visibility uses the anti-aliased coverage thresholded at 50 %.
 
-Run ``python -m sppviz.synthetic [OUT_DIR]`` to (re)write the example images.
+Run ``python -m sppviz.model.weights.synthetic [OUT_DIR]`` to (re)write the example images.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ CLASS_TEXTURES: dict[str, str] = {"disc": "rings", "ring": "solid", "box": "chec
 P_CLASS_TEXTURE = 0.75
 _SHIFT = 4  # cv2 fixed-point fraction bits for sub-pixel polygon vertices
 _ONE = 1 << _SHIFT
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -643,7 +643,7 @@ def write_examples(
     head = {
         "classes": list(CLASSES),
         "box_format": "x1,y1,x2,y2 inclusive pixel coordinates (CONVENTIONS.md)",
-        "generator": "sppviz.synthetic.make_scene(seed)",
+        "generator": "sppviz.model.weights.synthetic.make_scene(seed)",
     }
     # one example per line: small and diff-friendly, still plain JSON
     body = ",\n  ".join(json.dumps(r) for r in records)

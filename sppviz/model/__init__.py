@@ -1,0 +1,1 @@
+"""Backbones, weights, the detector, training, evaluation and the generated scenes."""
