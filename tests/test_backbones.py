@@ -46,7 +46,7 @@ def _cached(name):
 
 # --- geometry: computed from the layers, checked against hand-derived answers -------------------
 
-# Hand derivation, SPP_FACTS §2 rule (jump_out = jump·s; size += (k-1)·jump; offset += ((k-1)/2 - p)·jump):
+# Hand derivation, docs/rules.md rule (jump_out = jump·s; size += (k-1)·jump; offset += ((k-1)/2 - p)·jump):
 # zf5:        conv1 k7s2p3 / pool k3s2p1 / conv2 k5s2p2 / pool k3s2p1 -> all "same" padding: offset 0;
 #             size 7, 11, 27, 43 then conv3-5 +32 each -> 139; stride 2·2·2·2 = 16.
 # zf5-release: offsets 2 (conv1 p1), 4 (pool p0, jump 2), 12 (conv2 p0, jump 4), 20 (pool, jump 8) -> 20.
@@ -68,7 +68,7 @@ def test_geometry_known_answers(name):
 
 
 def test_zf5_release_map_sizes_from_paper():
-    # SPP_FACTS §4: a 224 input gives conv5 13x13, 180 gives 10x10.
+    # docs/rules.md: a 224 input gives conv5 13x13, 180 gives 10x10.
     t = _small("zf5-release")
     assert t.feature_size((224, 224)) == (13, 13)
     assert t.feature_size((180, 180)) == (10, 10)

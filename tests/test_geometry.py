@@ -211,7 +211,7 @@ def test_clamping_into_map():
 
 
 def release_1based(box1, o1, S, W, H):
-    """The release's projection as written, 1-based pixels and cells (SPP_FACTS §2)."""
+    """The release's projection as written, 1-based pixels and cells (docs/rules.md)."""
     def axis(a, b, n):
         left = math.floor((a - o1 + 6.5) / S + 0.5) + 1
         right = math.ceil((b - o1 - 6.5) / S - 0.5) + 1

@@ -1,7 +1,7 @@
 """The Gradio app: a thin layer that arranges calls to the library and shows their pictures.
 
 Layout: inputs on the left (image, examples, backbone, scales, levels, the three rules, the
-proposal source), six tabs on the right, one per step of the method (DESIGN.md): image pyramid
+proposal source), six tabs on the right, one per step of the method (docs/design.md): image pyramid
 → feature maps → window → cells → spatial pyramid pooling → detections, then "why SPP" (the R-CNN
 path timed on N windows against SPP-net on all of them). The tabs are linked by the selected window.
 
@@ -1174,7 +1174,7 @@ def compare_pooling(v: dict, lang: str = "en") -> dict:
 
 
 # ----------------------------------------------------------------------------------------
-# step 8 · combining scales: one best scale per window (paper) vs the max over every scale (seed note)
+# step 8 · combining scales: one best scale per window (paper) vs the max over every scale (multi-scale pooling)
 
 CMB_HEADERS = ("cmb_h_scale", "cmb_h_cells", "cmb_h_size", "cmb_h_best", "cmb_h_share")
 CMB_OUT = ("cmb_vec", "cmb_info", "cmb_table", "cmb_det_best", "cmb_det_max", "cmb_det_info")

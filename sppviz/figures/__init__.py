@@ -5,7 +5,7 @@ No Gradio, no model, no matplotlib figures: panels are drawn with numpy slicing,
 milliseconds. matplotlib is used only for its colormap tables and its bundled DejaVu Sans
 font, each loaded once.
 
-Conventions (CONVENTIONS.md):
+Conventions (docs/conventions.md):
 - every function returns a uint8 RGB array [H, W, 3];
 - images are uint8 RGB [H, W, 3]; image pixels are 0-based and pixel i has its centre at i;
 - boxes / windows are (x1, y1, x2, y2) float pixel coordinates covering the pixel centres

@@ -256,7 +256,7 @@ EN: dict[str, str] = {
     "nar_combine": (
         "**Step 8 · Combining scales.** With several scales, a window can be pooled in two ways. The paper (§4.1) "
         "picks **one** scale per window, $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$, and pools only there: "
-        "$v = \\mathrm{SPP}(F_{s^*}, w)$. The seed note's other option pools the window on **every** scale's conv5 "
+        "$v = \\mathrm{SPP}(F_{s^*}, w)$. The other option of multi-scale extraction pools the window on **every** scale's conv5 "
         "map and combines the vectors channel by channel, here with a max: "
         "$v_j = \\max_{s \\in S} \\mathrm{SPP}(F_s, w)_j$. The paper tried pooling all scales channel by channel and "
         "found the single best scale worked better. Both vectors have the same length $C \\cdot \\sum n^2$, so both "

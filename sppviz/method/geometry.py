@@ -1,6 +1,6 @@
 """Receptive-field geometry and the window -> conv5-cell projection.
 
-Conventions (see CONVENTIONS.md): image pixels are 0-based and pixel i has its centre
+Conventions (docs/conventions.md): image pixels are 0-based and pixel i has its centre
 at coordinate i; a box is (x1, y1, x2, y2) covering pixel centres x1..x2 inclusive;
 cells are 0-based inclusive conv5 indices (cx0, cy0, cx1, cy1).
 
@@ -102,7 +102,7 @@ def _walk(layers, prefix=""):
 
 
 def receptive_field_table(layers):
-    """Per conv/pool layer, the geometry *after* that layer (standard RF arithmetic, SPP_FACTS §2).
+    """Per conv/pool layer, the geometry *after* that layer (standard RF arithmetic, docs/rules.md).
 
     Returns a list of dicts with keys: name, type, kernel, stride, padding, dilation, jump,
     size, offset. Kernels etc. must be square (the geometry is the same on both axes).

@@ -3,8 +3,7 @@
 Paper §4.1: conv5 is computed once per scale s ∈ S on the whole image. The paper notes that the
 features of all scales *could* be combined by pooling them channel by channel, "but we empirically
 find that another strategy provides better results": each window is pooled at the **one** scale
-whose scaled window is closest to 224² pixels (``pyramid.select_scales``). The seed note that
-started this project lists both options; this module computes both so they can be compared:
+whose scaled window is closest to 224² pixels (``pyramid.select_scales``). This module computes both so they can be compared:
 
 - **best**: ``v = SPP(F_{s*}, w)`` with ``s* = argmin_s |area(w)·f_s² − 224²|`` (the detector's path);
 - **max over scales**: ``v_j = max_s SPP(F_s, w)_j`` — the window projected onto every scale's conv5

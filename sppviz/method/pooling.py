@@ -5,7 +5,7 @@ SPP (He et al. 2014, paper §2.3) max-pools each channel of a window of conv5 ce
 n x n bins for every pyramid level n and concatenates the results, so any window size gives
 a vector of fixed length C * sum(n^2) (12,800 for C = 256 and the detection levels {1,2,3,6}).
 
-Conventions (see CONVENTIONS.md):
+Conventions (docs/conventions.md):
 - feature maps are [C, H, W] (one image) or [B, C, H, W];
 - cells are conv5 indices, 0-based and INCLUSIVE: (cx0, cy0, cx1, cy1), x = column, y = row;
 - output layout is the release's: for each level in the given order, channel-major, then bin
@@ -13,7 +13,7 @@ Conventions (see CONVENTIONS.md):
 - argmax is the flat index y*W + x of the fmap cell that gave each maximum; ties go to the
   smallest flat index (row-major first, like torchvision roi_pool's strict '>' scan).
 
-Two bin rules (SPP_FACTS §1):
+Two bin rules (docs/rules.md):
 - "adaptive" (paper Appendix A; torch adaptive_max_pool2d; torchvision roi_pool): bin i of n
   over a cells covers floor(i*a/n) .. ceil((i+1)*a/n) - 1. Always n bins.
 - "sliding" (paper §2.3): window ceil(a/n), stride floor(a/n); the number of bins is

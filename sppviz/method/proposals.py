@@ -1,12 +1,12 @@
 """Candidate windows: selective search (OpenCV ximgproc), a regular grid, and user boxes.
 
-Box convention (CONVENTIONS.md): (x1, y1, x2, y2) float pixel coordinates, 0-based, pixel i
+Box convention (docs/conventions.md): (x1, y1, x2, y2) float pixel coordinates, 0-based, pixel i
 centred at coordinate i; a box covers the pixel centres x1..x2 inclusive, so a window of pixels
 x..x+w-1 is (x, y, x+w-1, y+h-1) and its width is x2 - x1 + 1.  Image sizes are (w, h) where
 named ``img_wh``.  Every function returns float32 ndarrays of shape [K, 4].
 
-The paper uses selective search "fast" mode, about 2,000 windows per image (SPP_FACTS §3);
-selective search costs 1-2 s per image on a CPU (SPP_FACTS §5), which is why we run it on a copy
+The paper uses selective search "fast" mode, about 2,000 windows per image (docs/rules.md);
+selective search costs 1-2 s per image on a CPU (docs/rules.md), which is why we run it on a copy
 downscaled to ``max_side`` pixels.
 """
 

@@ -1,6 +1,6 @@
 """Convolutional trunks (conv1 .. conv5 + ReLU) whose conv5 maps feed the SPP layer.
 
-The SPP layer replaces the last pooling layer (pool5, SPP_FACTS §1), so every trunk here stops
+The SPP layer replaces the last pooling layer (pool5, docs/rules.md), so every trunk here stops
 at conv5 + ReLU.  Four trunks are registered in ``NAMES``:
 
 ========== ============================================================ ====== ====== =====
@@ -13,14 +13,14 @@ vgg16      torchvision VGG16 ``features[:30]`` (conv5_3 + ReLU, no pool5) 16    
 ========== ============================================================ ====== ====== =====
 
 The geometry column is never hard-coded: ``Trunk.geometry`` is computed from the layers by
-``sppviz.method.geometry.receptive_field`` (SPP_FACTS §2); the tests check it against the values above.
+``sppviz.method.geometry.receptive_field`` (docs/rules.md); the tests check it against the values above.
 
 Input convention: ``Trunk.preprocess`` takes a uint8 H x W x 3 RGB ndarray (0..255 pixel units)
 and returns a float32 tensor [1, 3, H, W] normalised as ``(pixel - mean) / std`` per channel,
 with ``mean``/``std`` in 0..255 pixel units stored as buffers on the trunk (so they travel in
 the trunk's state dict and in its .safetensors file).
 
-Weights (never unpickle what a user or the network provides, DESIGN.md):
+Weights (never unpickle what a user or the network provides, docs/design.md):
 - ``None``: random init; seed with ``torch.manual_seed`` before ``build`` for reproducibility.
 - a path to a ``.safetensors`` file: loaded with ``safetensors`` (keys of ``Trunk.state_dict()``,
   optionally prefixed with ``trunk.``; ``mean``/``std`` optional).
@@ -60,7 +60,7 @@ ALLOW_DOWNLOAD_ENV = "SPPVIZ_ALLOW_DOWNLOAD"
 # torchvision ImageNet models: mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225) of [0, 1] pixels.
 IMAGENET_MEAN = tuple(255.0 * m for m in (0.485, 0.456, 0.406))
 IMAGENET_STD = tuple(255.0 * s for s in (0.229, 0.224, 0.225))
-# ZF-5: the paper subtracts a constant 128 (VOC, SPP_FACTS §4) and does not divide.  Our ZF-5 is
+# ZF-5: the paper subtracts a constant 128 (VOC, docs/rules.md) and does not divide.  Our ZF-5 is
 # trained from scratch, so we also divide by 64 to bring inputs to about [-2, 2] (kinder to a
 # freshly initialised net).  Both are buffers saved with the weights, so a file trained with
 # other values carries them and overrides these defaults on load.
@@ -95,7 +95,7 @@ class Trunk(nn.Module):
 
     @property
     def geometry(self) -> Geometry:
-        """conv5 ``Geometry(stride, offset, size)`` computed from ``layers`` (SPP_FACTS §2), never stored."""
+        """conv5 ``Geometry(stride, offset, size)`` computed from ``layers`` (docs/rules.md), never stored."""
         return receptive_field(self.layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -187,11 +187,11 @@ def _scaled(channels: int, width: float) -> int:
 
 
 def _zf5_layers(width: float, release: bool) -> nn.Sequential:
-    """ZF-5 conv1..conv5 (paper Table 1, SPP_FACTS §4): ReLU after each conv, LRN after conv1/2.
+    """ZF-5 conv1..conv5 (paper Table 1, docs/rules.md): ReLU after each conv, LRN after conv1/2.
 
     ``release=False``: floor(k/2) padding on every conv and pool (paper Appendix A) -> offset 0.
     ``release=True``: release prototxt paddings (conv1 p1, pools p0 in Caffe ceil mode, conv2 p0)
-    -> conv5 cell i centred at pixel 20 + 16 i (SPP_FACTS §2).
+    -> conv5 cell i centred at pixel 20 + 16 i (docs/rules.md).
     """
     c1, c2, c3, c4, c5 = (_scaled(c, width) for c in ZF_CHANNELS)
     p_conv1, p_pool, p_conv2, ceil = (1, 0, 0, True) if release else (3, 1, 2, False)

@@ -18,7 +18,7 @@ Seed splits (a scene is a pure function of its seed, see :func:`make_scene`):
 * the app's example images use seeds ``>= EXAMPLE_SEED_BASE`` (``20_000_000``), also
   outside training.
 
-Coordinates follow CONVENTIONS.md: pixel ``i`` has its centre at coordinate ``i``;
+Coordinates follow docs/conventions.md: pixel ``i`` has its centre at coordinate ``i``;
 a box is ``(x1, y1, x2, y2)`` float, inclusive pixel coordinates (width ``x2 - x1 + 1``),
 tight around the object's *visible* pixels (after occlusion by later objects).
 Visibility uses the anti-aliased coverage thresholded at 50 %.
@@ -642,7 +642,7 @@ def write_examples(
         )
     head = {
         "classes": list(CLASSES),
-        "box_format": "x1,y1,x2,y2 inclusive pixel coordinates (CONVENTIONS.md)",
+        "box_format": "x1,y1,x2,y2 inclusive pixel coordinates (docs/conventions.md)",
         "generator": "sppviz.model.weights.synthetic.make_scene(seed)",
     }
     # one example per line: small and diff-friendly, still plain JSON
