@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from sppviz import analysis
-from sppviz.analysis import pipeline
 from sppviz.method import bins, geometry, pooling
 from sppviz.model import synthetic
 from sppviz.model.detector import Detector, SPPNet
@@ -118,10 +117,9 @@ def test_bad_requests_raise_clear_errors(an, detector, scene):
         analysis.analyze(scene.image, detector, (688,), source="edge-boxes")
 
 
-def test_lru_cache_drops_entries_unused_for_ttl(monkeypatch):
+def test_lru_cache_drops_entries_unused_for_ttl():
     now = [1000.0]
-    monkeypatch.setattr(pipeline.time, "monotonic", lambda: now[0])
-    c = analysis.LRUCache(10, ttl=60)
+    c = analysis.LRUCache(10, ttl=60, timer=lambda: now[0])
     c.put("a", 1)
     c.put("b", 2)
     now[0] += 40

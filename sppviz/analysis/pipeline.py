@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from sppviz.analysis.cache import LRUCache
 from sppviz.method import bins, geometry, multiscale, pooling, proposals, pyramid
 from sppviz.model.detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
 
@@ -28,69 +27,6 @@ PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid",
 MAX_WINDOWS = 3000
 # conv5 maps kept across requests; one 256-channel map of a 1200-px image is ~10 MB.
 FEATURE_CACHE_BYTES = int(os.environ.get("SPPVIZ_FEATURE_CACHE_MB", "1024")) * 2**20
-
-
-class LRUCache:
-    """A thread-safe LRU cache bounded by entries, by bytes (``sizeof(value)``) and optionally by
-    time: entries unused for ``ttl`` seconds are dropped."""
-
-    def __init__(self, max_entries: int, max_bytes: int = 1 << 62, sizeof=lambda v: 0, ttl: float | None = None):
-        self.max_entries, self.max_bytes, self.sizeof, self.ttl = max_entries, max_bytes, sizeof, ttl
-        self._data: OrderedDict = OrderedDict()
-        self._stamp: dict = {}  # key → time of the last put / get (for ``ttl``)
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            self._expire()
-            if key in self._data:
-                self._data.move_to_end(key)
-                self._stamp[key] = time.monotonic()
-                self.hits += 1
-                return self._data[key]
-            self.misses += 1
-            return None
-
-    def _expire(self) -> None:
-        """Drop entries not used for ``ttl`` seconds (oldest first; caller holds the lock)."""
-        if self.ttl is None:
-            return
-        limit = time.monotonic() - self.ttl
-        while self._data:
-            key = next(iter(self._data))
-            if self._stamp.get(key, 0.0) >= limit:
-                break
-            self._bytes -= self.sizeof(self._data.pop(key))
-            self._stamp.pop(key, None)
-
-    def put(self, key, value) -> None:
-        size = self.sizeof(value)
-        with self._lock:
-            self._expire()
-            if key in self._data:
-                self._bytes -= self.sizeof(self._data.pop(key))
-            self._data[key] = value
-            self._stamp[key] = time.monotonic()
-            self._bytes += size
-            while self._data and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
-                old_key, old = self._data.popitem(last=False)
-                self._stamp.pop(old_key, None)
-                self._bytes -= self.sizeof(old)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._stamp.clear()
-            self._bytes = 0
 
 
 def _feature_bytes(f: ScaleFeatures) -> int:
