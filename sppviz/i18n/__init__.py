@@ -1,619 +1,98 @@
-# ruff: noqa: E501  (a string table: one entry per line reads better than wrapped text)
-"""Every user-visible string of the app, in English and 简体中文 (one dict per language).
+"""Every user-visible string of the app, in English and 简体中文, and the functions that pick one.
 
-Static text (labels, info, Markdown written when the page is built) goes through Gradio's
-``gr.I18n`` and is translated in the browser from its locale. Text that a handler writes at
-run time (status lines, tables, error messages) is formatted on the server with :func:`t` in
-the language chosen with the page's language switch, or else that of the request's
-``Accept-Language`` header (:func:`pick_lang`), so both halves of the page speak the same language. The two dicts must have the same keys (tests check it).
+The strings themselves are plain data, one module per language (:mod:`sppviz.i18n.en`,
+:mod:`sppviz.i18n.zh`), each with the same four tables: ``LABELS`` (static text), ``FORMATS`` (run-time
+text with ``str.format`` placeholders), ``ERRORS`` and ``NARRATIVES`` (each step's explanation as a
+record ``title`` / ``body`` / ``hint``, see :class:`Narrative`). Tests check that both languages have the
+same keys and placeholders.
+
+Static text (labels, info, Markdown written when the page is built) goes through Gradio's ``gr.I18n``
+(:data:`STRINGS`) and is translated in the browser from its locale. Text that a handler writes at run
+time (status lines, tables, error messages) is formatted on the server with :func:`t` in the language
+chosen with the page's language switch, or else that of the request's ``Accept-Language`` header
+(:func:`pick_lang`), so both halves of the page speak the same language. Code that needs part of a
+narrative (the lesson handout drops the click hints) asks :func:`narrative` for the record instead of
+taking the composed text apart.
 """
 
 from __future__ import annotations
 
-EN: dict[str, str] = {
-    # ---- page ----
-    "title": "# sppviz — SPP-net, step by step",
-    "intro": ("Spatial pyramid pooling for object detection (He et al., 2014): the image goes through the "
-              "convolutional layers **once per scale**, and every window is then pooled from the conv5 map into "
-              "a fixed-length vector. Pick an example or upload an image, press **Analyze**, then walk through "
-              "the tabs from left to right."),
-    "status_idle": "Pick an example or upload an image, then press **Analyze**.",
-    # ---- inputs ----
-    "in_image": "Image",
-    "in_image_ph": "Drop an image here\n\n– or –\n\nclick to upload, or paste one",
-    "in_examples": "Example scenes (click one, then Analyze)",
-    "in_backbone": "Backbone (conv1–conv5)",
-    "bb_zf5": "ZF-5 · bundled detector (synthetic shapes)",
-    "bb_alexnet": "AlexNet · ImageNet (1000 classes, needs torchvision's weights)",
-    "bb_vgg16": "VGG16 · ImageNet (1000 classes, needs torchvision's weights)",
-    "bb_note_missing": ("AlexNet / VGG16 use torchvision's ImageNet weights behind one SPP level (6×6 / 7×7) and "
-                        "label windows with ImageNet classes; their weights were not found on this machine, so "
-                        "choosing them explains where to put the files."),
-    "bb_note_found": ("AlexNet / VGG16 use torchvision's ImageNet weights (found here) behind one SPP level "
-                      "(6×6 / 7×7) and label windows with the 1000 ImageNet classes."),
-    "in_scales": "Scales s (shorter side, px)",
-    "in_scales_info": "Paper S = {480, 576, 688, 864, 1200}; the release uses 874 instead of 864. One scale is fastest.",
-    "in_custom_scales": "More scales",
-    "in_custom_scales_ph": "e.g. 600, 1000",
-    "in_levels": "Pyramid levels n (n×n bins)",
-    "in_levels_info": "{1,2,3,6}: detection (paper §4); {6,3,2,1}: classification; {1,2,4}: a small pyramid.",
-    "lv_custom": "custom",
-    "in_custom_levels": "Custom levels",
-    "in_custom_levels_ph": "e.g. 1, 2, 4, 8",
-    "in_bin_rule": "Bin rule",
-    "in_bin_rule_info": "adaptive: always n bins (paper App. A, release) · sliding: ⌈a/n⌉ window, ⌊a/n⌋ stride (paper §2.3)",
-    "in_proj_rule": "Projection rule (window → cells)",
-    "in_proj_rule_info": "paper: App. A · original: the authors' release · fast-rcnn: roi_pool rounding",
-    "in_scale_rule": "Scale-selection rule",
-    "in_scale_rule_info": "paper: area closest to 224² · original: the release's 208-px side",
-    "in_source": "Proposal windows",
-    "src_ss_fast": "selective search (fast)",
-    "src_ss_quality": "selective search (quality)",
-    "src_grid": "regular grid",
-    "src_user": "only boxes I draw",
-    "in_count": "Number of windows",
-    "btn_analyze": "Analyze",
-    "levels_note": ("Detections always use the model's own levels (1, 2, 3, 6). The levels chosen here drive the "
-                    "pooling panels. Rules and levels apply at once; a new image, scales or windows need **Analyze**."),
-    "btn_export": "Export every panel as PNG (.zip)",
-    "export_file": "Panels for slides",
-    # ---- tabs ----
-    "tab_pyramid": "1 · Image pyramid",
-    "tab_features": "2 · Feature maps",
-    "tab_projection": "3 · Window → cells",
-    "tab_spp": "4 · Pyramid pooling",
-    "tab_detections": "5 · Detections",
-    "tab_why": "6 · Why SPP",
-    "nar_why": (
-        "**Step 6 · Why SPP-net.** R-CNN crops every window from the image, **warps** it to a fixed size and runs "
-        "the whole network on each crop: its conv cost grows like $n \\cdot 227^2$ for $n \\approx 2000$ windows. "
-        "SPP-net runs the convolutional layers **once** on the whole image and pools every window from the shared "
-        "conv5 map: about $r \\cdot s^2$ with $r \\approx 4/3$, i.e. roughly $1/160$ of R-CNN's at $s = 688$ "
-        "(paper). The warp also distorts the objects (below: each crop next to its warp); SPP-net keeps their aspect ratio. "
-        "Press the button to time the R-CNN path on $N$ windows of this image with the same weights."),
-    "why_n": "N windows for the R-CNN path (the best-scoring ones)",
-    "btn_why": "Run the R-CNN path on N windows",
-    "why_fig": "Crops as they are (aspect kept) next to R-CNN's 224×224 warp",
-    "why_summary": (
-        "**Measured here** ({device}, {model}): the R-CNN path (crop, warp to 224×224, conv1–conv5, SPP, fc) took "
-        "{rcnn_s:.2f} s for {n} windows = **{per_ms:.1f} ms per window**. For all **{k}** windows of this analysis "
-        "that is ≈ **{rcnn_all:.2f} s** (extrapolated from the {n} measured windows). SPP-net for all {k} windows: "
-        "conv5 once per scale {conv:.3f} s + pooling and fc {pool:.3f} s = **{spp:.3f} s**. "
-        "Measured speedup: **{speedup:.1f}×**.  \n"
-        "**Paper** (ZF-5, GPU, ~2,000 windows per image): SPP-net is **102×** faster overall at 1 scale and **38×** "
-        "at 5 scales; the conv layers alone take 14.37 s (R-CNN) vs 0.053 s (SPP-net, 1 scale)."),
-    # ---- narratives (Markdown + LaTeX) ----
-    "nar_pyramid": (
-        "**Step 1 · Image pyramid.** The whole image is resized so that its shorter side equals each scale "
-        "$s \\in S$, and conv1–conv5 run **once per scale** on the whole image (paper §4.1). The conv5 map is "
-        "about $1/16$ of the image on each side: the layers' strides multiply to $S = 16$. The images below are "
-        "drawn to scale."),
-    "nar_features": (
-        "**Step 2 · conv5 feature maps.** Each of the $C$ channels is an $h \\times w$ map of cells. Cell $i$ "
-        "sees a receptive field centred at pixel $o + S\\,i$ of the scaled image; the overlay paints every cell "
-        "there. The tiles are the channels that respond most inside the selected window."),
-    "nar_projection": (
-        "**Step 3 · From a window to conv5 cells.** SPP-net never crops the image. Each window picks **one** "
-        "scale — the paper takes the $s$ whose scaled window area is closest to $224^2$: "
-        "$\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ with $f_s = s/\\min(W, H)$ — and is projected onto that scale's "
-        "conv5 map. Paper App. A keeps the cells whose centres lie strictly inside the window: "
-        "$x_0' = \\lfloor (x_0 - o)/S \\rfloor + 1$, $x_1' = \\lceil (x_1 - o)/S \\rceil - 1$."),
-    "nar_pick": ("**Click a window** on the image (the smallest window under the click is chosen), type its "
-                 "number, or switch on *Draw a box* and click two opposite corners."),
-    "nar_rules": (
-        "The three rules side by side (0-based, inclusive cells at the chosen scale). *original* is the authors' "
-        "release: centres inside the window widened by 1.5 px. *fast-rcnn* is `roi_pool`: "
-        "$\\mathrm{round}(x/S)$ with no offset. The rule in use is marked ✓."),
-    "nar_rf": ("Receptive-field centres of the projected cells, back on the image (filled: inside the window). "
-               "Dashed squares: the receptive fields of the corner cells."),
-    "nar_spp": (
-        "**Step 4 · Spatial pyramid pooling.** The window's $a_w \\times a_h$ cells are cut into $n \\times n$ "
-        "bins for every level $n$; each bin keeps the **maximum** of each channel. Adaptive bins (paper App. A, "
-        "release): bin $i$ covers cells $\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$, "
-        "always $n$ bins. The sliding rule (paper §2.3) uses window $\\lceil a/n \\rceil$, stride "
-        "$\\lfloor a/n \\rfloor$ and does not always give $n$ bins. **Click a bin** to see where its maximum "
-        "comes from."),
-    "nar_vector": (
-        "All levels together give a vector of fixed length $C \\cdot \\sum n^2$ whatever the window size — "
-        "$256 \\times 50 = 12\\,800$ for the paper's ZF-5 (256 channels) with levels $\\{1, 2, 3, 6\\}$. Layout (release): level by level, then "
-        "channel, then bins row by row. This vector goes to fc6."),
-    "nar_det": (
-        "**Step 5 · Detections.** fc6–fc8 score every window's vector once. The threshold, the NMS IoU and the "
-        "class filter re-use those cached scores, so they update at once. Per-class NMS at IoU 0.3 as in "
-        "paper §4. Click a row to inspect its window."),
-    # ---- component labels ----
-    "pyr_img": "Image pyramid (drawn to scale)",
-    "pyr_table": "Scales",
-    "fm_scale": "Scale",
-    "fm_channel": "Channel",
-    "fm_view": "Show",
-    "view_channel": "one channel",
-    "view_mean": "mean over channels",
-    "view_max": "max over channels",
-    "fm_map": "conv5 map (cells)",
-    "fm_overlay": "conv5 on the image",
-    "fm_top": "Strongest channels inside the selected window",
-    "win_img": "Windows — click one",
-    "win_k": "Window #",
-    "win_draw": "Draw a box (two clicks)",
-    "win_clear": "Remove drawn boxes",
-    "scale_chart": "Scale chosen for this window: scaled area at each s",
-    "proj_grid": "Projected cells on conv5 (channel mean)",
-    "rf_img": "Receptive-field centres of the cells",
-    "rules_title": "#### Projection rules",
-    "spp_level": "Level n",
-    "spp_channel": "Channel",
-    "spp_map": "Bins on the projected window (one channel)",
-    "spp_alt": "The same level under the sliding rule",
-    "spp_values": "Per-bin maxima (click a bin)",
-    "spp_argmax": "Where each maximum comes from (receptive-field centres)",
-    "spp_vector": "The fixed-length vector (all channels, all levels)",
-    "spp_bins_title": "#### Bins of every level under both rules",
-    "det_thresh": "Score threshold",
-    "det_iou": "NMS IoU",
-    "det_classes": "Classes",
-    "det_after": "After NMS",
-    "det_before": "Before NMS",
-    "det_table": "Detections after NMS",
-    # ---- run-time text (formatted on the server) ----
-    "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass "
-                    "{total:.2f} s (proposals {prop:.2f} s, conv5 {conv:.2f} s, scoring {score:.2f} s)"),
-    "status_notice": "⚠️ {text}",
-    "status_user_default": "No boxes drawn yet: the whole image is the only window. Draw boxes in step 3.",
-    "pyr_h_scale": "s",
-    "pyr_h_image": "image w×h (px)",
-    "pyr_h_factor": "factor s/min",
-    "pyr_h_conv5": "conv5 w×h (cells)",
-    "pyr_h_cells": "cells",
-    "pyr_h_time": "conv1–5 (ms)",
-    "fm_info": ("conv5 at s={scale}: **{c} channels × {w}×{h} cells** · stride $S$ = {stride} px · offset $o$ = "
-                "{offset:g} px · receptive field {rf} px"),
-    "fm_top_info": "Strongest channels of window #{k} at s={scale}: each tile shows the window's cells and {m} cells around them, with the maximum inside the window.",
-    "win_info": ("**Window #{k}** ({x1:g}, {y1:g}) – ({x2:g}, {y2:g}), {w:g}×{h:g} px → scale **s = {s}** "
-                 "(×{f:.3f}, {sw:.0f}×{sh:.0f} px scaled) → conv5 cells **x {cx0}..{cx1}, y {cy0}..{cy1}** "
-                 "({rule} rule, {aw}×{ah} cells)."),
-    "win_user_tag": "drawn box",
-    "draw_first": "Corner 1 at ({x}, {y}). Click the opposite corner.",
-    "draw_added": "Box #{k} added as an extra window ({x1}, {y1}) – ({x2}, {y2}).",
-    "rules_h_rule": "rule",
-    "rules_h_formula": "left / right cell",
-    "rules_h_x": "x cells",
-    "rules_h_y": "y cells",
-    "rules_h_count": "cells",
-    "rules_used": "✓ in use",
-    "rules_window": "window (continuous)",
-    "rules_caption": "Window #{k} at s={s}: conv5 map {w}×{h} cells, stride {stride}, offset {offset:g}.",
-    "spp_warn_error": "⚠️ **The sliding rule fails for this window:** {error}. The panels show adaptive bins instead.",
-    "spp_warn_note": "⚠️ **Level {n}:** {note}.",
-    "spp_ok": "Level {n}: {nx}×{ny} bins over {aw}×{ah} cells ({rule} rule). Vector length {d:,} = {c} × {bins}.",
-    "bins_h_level": "n",
-    "bins_h_rule": "rule",
-    "bins_h_x": "x bins (cells)",
-    "bins_h_y": "y bins (cells)",
-    "bins_h_count": "bins",
-    "bins_undefined": "undefined (fewer than n cells)",
-    "bin_picked": "Bin ({by}, {bx}) of level {n}: max {v:.3g} at cell ({cx}, {cy}), receptive-field centre ({px:.0f}, {py:.0f}) px.",
-    "det_info": ("**{after}** detections after NMS, **{before}** before (score ≥ {thr:.2f}, IoU {iou:.2f}). "
-                 "Scores are cached: no conv5 is recomputed."),
-    "det_capped": "The panels draw the top {n} by score.",
-    "det_h_label": "label",
-    "det_h_score": "score",
-    "det_h_window": "window",
-    "det_h_x1": "x1",
-    "det_h_y1": "y1",
-    "det_h_x2": "x2",
-    "det_h_y2": "y2",
-    "in_settings": "Image and settings",
-    # ---- errors ----
-    "err_prefix": "{msg}",
-    "err_no_image": "Upload an image or pick an example first.",
-    "err_no_analysis": "Press Analyze first (or again: this session's analysis has expired).",
-    "err_model": "The detector could not be loaded: {msg}",
-    "err_click_outside": "No window contains the point ({x}, {y}). Click inside a window, or switch on Draw a box.",
-    "err_levels_custom": "Type the custom levels, e.g. 1, 2, 4.",
-    "err_scales_text": "Scales must be whole numbers separated by commas, got {text!r}.",
-    "err_levels_text": "Levels must be whole numbers separated by commas, got {text!r}.",
-    "err_box_small": "The drawn box has no area: click two different corners.",
-    "err_setting": "Unknown {what} {value!r}; choose one of {choices}.",
-    "err_window_index": "Window {k} does not exist: this image has {n} windows (0..{last}).",
-    # ---- step 7 · SPP vs RoIPool vs RoIAlign ----
-    "tab_compare": "7 · SPP vs RoIPool vs RoIAlign",
-    "nar_compare": ("**Step 7 · SPP vs RoIPool vs RoIAlign.** Three ways to pool the same window at one level n from the "
-                    "same conv5 map: **SPP** (paper cells, adaptive bins, max), **RoIPool** (Fast R-CNN: cells = "
-                    "round(x/S), same adaptive bins, max) and **RoIAlign** (Mask R-CNN: no rounding, continuous bins, "
-                    "2×2 bilinear samples per bin, averaged). It follows the selected window and the level and channel "
-                    "chosen in step 4 (default level 6); **Compare** recomputes it."),
-    "btn_compare": "Compare",
-    "cmp_fig": "What each method reads on conv5 (selected channel)",
-    "cmp_table": "Pooled n×n values, difference from SPP over all channels",
-    "cmp_idle": "Press **Compare** (after **Analyze**).",
-    "cmp_h_method": "method",
-    "cmp_h_region": "conv5 cells (x; y)",
-    "cmp_h_max": "max |Δ|",
-    "cmp_h_mean": "mean |Δ|",
-    "cmp_info": ("Window **#{k}** at s = {s}, level **n = {n}**, channel {c} of {C}; {ms:.0f} ms. RoIAlign box on the map "
-                 "(x/S − ½): x {rx0:.2f}..{rx1:.2f}, y {ry0:.2f}..{ry1:.2f}."),
-    "g_title": "### Gotchas",
-    "g_sliding": ("**(a) Sliding vs adaptive bins.** The paper's sliding rule (§2.3: window ⌈a/n⌉, stride ⌊a/n⌋) does not "
-                  "always give n bins; the adaptive rule (Appendix A) always does. Window #{k} is **a = {a}** cells wide "
-                  "({rule} projection):\n\n{rows}\n\nFixed example: a = 10, n = 6 → window 2, stride 1 → **{ex} bins**, "
-                  "not 6 (the paper's own 180-px training size)."),
-    "g_sliding_row": "- n = {n}: sliding gives **{count}** bins{mark} (window {win}, stride {stride}); adaptive gives {n}",
-    "g_sliding_undef": "- n = {n}: sliding is **undefined** (a = {a} < n: stride ⌊a/n⌋ = 0); adaptive still gives {n}",
-    "g_scale": ("**(b) 864 vs 874.** The paper lists the scales {480, 576, 688, 864, 1200}; the released code uses "
-                "**874** instead of 864. Both are offered in the scale list."),
-    "g_proj": ("**(c) Paper vs release projection.** Window #{k} at s = {s}: paper cells x {px0}..{px1}, y {py0}..{py1}; "
-               "release (\"original\") cells x {ox0}..{ox1}, y {oy0}..{oy1}; shift (original − paper) left {dl:+d}, "
-               "top {dt:+d}, right {dr:+d}, bottom {db:+d}. Why: the paper's network pads ⌊p/2⌋ (offset 0); the release's ZF-5 does "
-               "not, so cell 0 is centred at pixel **20** (offset 20 vs 0; this backbone's offset: {o} px, which both rules subtract), and its rule widens the window by **1.5 px** "
-               "(the 6.5 px constant) before keeping the cells whose centres lie inside."),
-    "g_yolo": ("**(d) YOLO's \"SPP\" / \"SPPF\" is a different operator.** It runs parallel max-pools with stride 1 "
-               "(e.g. 5, 9, 13) and padding, so the output has the **same spatial size** as the input and is "
-               "concatenated along channels: no bins, no fixed-length vector, no windows."),
-    # ---- language, step 8 · combining scales, lesson mode, lesson export ----
-    "lang_label": "Language · 语言",
-    "tab_combine": "8 · Combine scales",
-    "nar_combine": (
-        "**Step 8 · Combining scales.** With several scales, a window can be pooled in two ways. The paper (§4.1) "
-        "picks **one** scale per window, $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$, and pools only there: "
-        "$v = \\mathrm{SPP}(F_{s^*}, w)$. The other option of multi-scale extraction pools the window on **every** scale's conv5 "
-        "map and combines the vectors channel by channel, here with a max: "
-        "$v_j = \\max_{s \\in S} \\mathrm{SPP}(F_s, w)_j$. The paper tried pooling all scales channel by channel and "
-        "found the single best scale worked better. Both vectors have the same length $C \\cdot \\sum n^2$, so both "
-        "can go through the same fc layers — but this head was fine-tuned on best-scale vectors only."),
-    "cmb_vec": "The window's vector: best scale only, max over all scales, their difference, and where each maximum comes from",
-    "cmb_table": "The selected window at every scale",
-    "cmb_h_scale": "s",
-    "cmb_h_cells": "conv5 cells (x; y)",
-    "cmb_h_size": "cells",
-    "cmb_h_best": "best",
-    "cmb_h_share": "share %",
-    "cmb_info": ("Window **#{k}**: of the {S} scales, the {rule} rule picks **s\\* = {s}**. The vector combined over "
-                 "all scales is larger than the best-scale vector in **{changed:.1f} %** of its {D:,} elements (mean "
-                 "increase {mean:.3g}, largest {mx:.3g}); the table gives each scale's share of the maxima. Levels "
-                 "{levels} (the model's); {ms:.0f} ms."),
-    "cmb_one": ("⚠️ Only one scale was analysed (s = {s}), so both vectors are the same. Tick more scales "
-                "(e.g. 480, 688 and 1200) and press **Analyze** to compare."),
-    "cmb_det_best": "Detections · one best scale per window (paper)",
-    "cmb_det_max": "Detections · vectors combined over all scales (same head)",
-    "cmb_det_info": (
-        "**{nb}** detections after NMS with one best scale per window, **{nm}** with the vectors combined over all "
-        "scales; **{same}** appear in both (same class, IoU ≥ 0.5). Same head, score ≥ {thr:.2f}, NMS IoU {iou:.2f}.  \n"
-        "*Caveat:* this head (fc6–fc8) was fine-tuned on best-scale vectors only. Combined vectors are element-wise "
-        "larger, inputs it never saw: their scores show how this head reacts, not how a head trained on combined "
-        "vectors would do."),
-    "tab_lesson": "▶ Lesson mode",
-    "nar_lesson": ("**Lesson mode** — the analysed image one step at a time, for presenting: one figure and its story "
-                   "per step. **Next ▶** and **◀ Back** walk through the steps; the figure's fullscreen button fills "
-                   "the projector. It uses the window, levels and rules chosen in the other tabs."),
-    "btn_back": "◀ Back",
-    "btn_next": "Next ▶",
-    "lesson_step": "Step {k} / {n}",
-    "lesson_idle": "Press **Analyze** first: lesson mode walks through the analysed image.",
-    "lesson_img": "Lesson figure",
-    "ls_t_pyramid": "The image pyramid",
-    "ls_t_features": "conv5, once per scale",
-    "ls_t_scale": "One scale per window",
-    "ls_t_cells": "From a window to conv5 cells",
-    "ls_t_rf": "Where the cells look",
-    "ls_t_bins": "Pyramid bins: a max per bin",
-    "ls_t_vector": "One fixed-length vector",
-    "ls_t_det": "Detections",
-    "ls_t_why": "Why not warp each window (R-CNN)",
-    "ls_t_compare": "SPP vs RoIPool vs RoIAlign",
-    "ls_t_combine": "One scale or all scales",
-    "ls_why": (
-        "**Why not warp.** R-CNN crops each of ~2,000 windows, warps it to 224×224 and runs the whole network on "
-        "every crop: the warp squeezes or stretches the object (each crop next to its warp), and the conv layers run "
-        "~2,000 times. SPP-net runs them once per scale and pools every window from conv5, keeping its aspect ratio "
-        "(paper: 102× faster at one scale on a GPU; tab 6 measures it on this machine)."),
-    "ls_compare": (
-        "**SPP vs RoIPool vs RoIAlign.** The same window pooled three ways from the same conv5 map: SPP keeps the "
-        "cells whose receptive-field centres lie inside the window (paper rule); RoIPool (Fast R-CNN) rounds $x/S$ to "
-        "the nearest cell; RoIAlign (Mask R-CNN) does not round at all and averages bilinear samples in each bin "
-        "(the dots; lines: its bins)."),
-    "btn_lesson": "Download the lesson (.zip: PNGs, analysis.json, handout)",
-    "lesson_file": "Lesson for slides and handout",
-    "lesson_done": ("Lesson of window **#{k}** ({lang_name}): {png} PNGs at projector width (≥ 1,600 px), "
-                    "analysis.json and handout.html; {mb:.1f} MB in {sec:.1f} s."),
-    "lang_name": "English",
-}
+from dataclasses import dataclass
+from types import ModuleType
 
-ZH: dict[str, str] = {
-    # ---- page ----
-    "title": "# sppviz — 一步一步看懂 SPP-net",
-    "intro": ("用于目标检测的空间金字塔池化（He 等，2014）：每个尺度的整张图只过**一次**卷积层，之后每个窗口都直接从 "
-              "conv5 特征图上池化成固定长度的向量。选一个示例或上传图片，点 **分析**，然后从左到右依次查看各个标签页。"),
-    "status_idle": "请选择一个示例或上传图片，然后点 **分析**。",
-    # ---- inputs ----
-    "in_image": "图片",
-    "in_image_ph": "把图片拖到这里\n\n– 或 –\n\n点击上传，或直接粘贴",
-    "in_examples": "示例场景（点一个，再点“分析”）",
-    "in_backbone": "主干网络（conv1–conv5）",
-    "bb_zf5": "ZF-5 · 内置检测器（合成图形）",
-    "bb_alexnet": "AlexNet · ImageNet（1000 类，需要 torchvision 权重）",
-    "bb_vgg16": "VGG16 · ImageNet（1000 类，需要 torchvision 权重）",
-    "bb_note_missing": "AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 ImageNet 类别标注窗口；本机没有找到这些权重，选择它们时会说明应把文件放在哪里。",
-    "bb_note_found": "AlexNet / VGG16 使用 torchvision 的 ImageNet 权重（本机已找到），后接单层 SPP（6×6 / 7×7），用 1000 个 ImageNet 类别标注窗口。",
-    "in_scales": "尺度 s（短边像素数）",
-    "in_scales_info": "论文 S = {480, 576, 688, 864, 1200}；官方代码用 874 代替 864。单尺度最快。",
-    "in_custom_scales": "更多尺度",
-    "in_custom_scales_ph": "例如 600, 1000",
-    "in_levels": "金字塔层级 n（n×n 个格子）",
-    "in_levels_info": "{1,2,3,6}：检测（论文 §4）；{6,3,2,1}：分类；{1,2,4}：小金字塔。",
-    "lv_custom": "自定义",
-    "in_custom_levels": "自定义层级",
-    "in_custom_levels_ph": "例如 1, 2, 4, 8",
-    "in_bin_rule": "分格规则",
-    "in_bin_rule_info": "adaptive：总是 n 格（论文附录 A、官方代码）· sliding：窗口 ⌈a/n⌉、步长 ⌊a/n⌋（论文 §2.3）",
-    "in_proj_rule": "投影规则（窗口 → 特征格）",
-    "in_proj_rule_info": "paper：论文附录 A · original：作者发布的代码 · fast-rcnn：roi_pool 的取整方式",
-    "in_scale_rule": "尺度选择规则",
-    "in_scale_rule_info": "paper：缩放后面积最接近 224² · original：官方代码的 208 像素边长",
-    "in_source": "候选窗口",
-    "src_ss_fast": "选择性搜索（快速）",
-    "src_ss_quality": "选择性搜索（高质量）",
-    "src_grid": "规则网格",
-    "src_user": "只用我画的框",
-    "in_count": "窗口数量",
-    "btn_analyze": "分析",
-    "levels_note": ("检测结果始终使用模型自己的层级（1, 2, 3, 6），这里选的层级只用于池化面板的演示。规则和层级会立即生效；"
-                    "换图片、尺度或窗口需要重新点 **分析**。"),
-    "btn_export": "把所有面板导出为 PNG（.zip）",
-    "export_file": "用于幻灯片的面板",
-    # ---- tabs ----
-    "tab_pyramid": "1 · 图像金字塔",
-    "tab_features": "2 · 特征图",
-    "tab_projection": "3 · 窗口 → 特征格",
-    "tab_spp": "4 · 金字塔池化",
-    "tab_detections": "5 · 检测结果",
-    "tab_why": "6 · 为什么用 SPP",
-    "nar_why": (
-        "**第 6 步 · 为什么用 SPP-net。** R-CNN 把每个窗口从图像中裁出来，**拉伸**（warp）到固定尺寸，再对每个裁块跑一遍"
-        "整个网络：卷积开销约为 $n \\cdot 227^2$，$n \\approx 2000$ 个窗口。SPP-net 只在整张图上跑**一次**卷积层，"
-        "再从共享的 conv5 特征图上池化每个窗口：开销约为 $r \\cdot s^2$，$r \\approx 4/3$，在 $s = 688$ 时约为 R-CNN 的 "
-        "$1/160$（论文）。拉伸还会让物体变形（下图：每个裁块旁边是它的拉伸结果）；SPP-net 保持原来的长宽比。"
-        "点按钮，用同样的权重在这张图的 $N$ 个窗口上实测 R-CNN 的做法。"),
-    "why_n": "R-CNN 路径的窗口数 N（分数最高的 N 个）",
-    "btn_why": "在 N 个窗口上运行 R-CNN 的做法",
-    "why_fig": "原样的裁块（保持长宽比）与 R-CNN 拉伸成的 224×224",
-    "why_summary": (
-        "**本机实测**（{device}，{model}）：R-CNN 路径（裁剪、拉伸到 224×224、conv1–conv5、SPP、全连接）处理 {n} 个窗口用了 "
-        "{rcnn_s:.2f} 秒 = **每个窗口 {per_ms:.1f} 毫秒**。本次分析的全部 **{k}** 个窗口约需 **{rcnn_all:.2f} 秒**"
-        "（由实测的 {n} 个窗口外推）。SPP-net 处理全部 {k} 个窗口：每个尺度一次 conv5 {conv:.3f} 秒 + 池化与全连接 "
-        "{pool:.3f} 秒 = **{spp:.3f} 秒**。实测加速：**{speedup:.1f}×**。  \n"
-        "**论文**（ZF-5，GPU，每张图约 2000 个窗口）：SPP-net 整体快 **102×**（1 个尺度）和 **38×**（5 个尺度）；"
-        "仅卷积层就是 14.37 秒（R-CNN）对 0.053 秒（SPP-net，1 个尺度）。"),
-    # ---- narratives ----
-    "nar_pyramid": (
-        "**第 1 步 · 图像金字塔。** 把整张图缩放到短边等于每个尺度 $s \\in S$，然后对每个尺度的整张图**只跑一次** "
-        "conv1–conv5（论文 §4.1）。各层步长相乘得 $S = 16$，所以 conv5 特征图每条边约为原图的 $1/16$。下面的图按真实比例绘制。"),
-    "nar_features": (
-        "**第 2 步 · conv5 特征图。** $C$ 个通道各是一张 $h \\times w$ 的特征格图。第 $i$ 个格子的感受野中心位于缩放后图像的 "
-        "$o + S\\,i$ 像素处；叠加图把每个格子画在它的感受野中心。小图是所选窗口内响应最强的几个通道。"),
-    "nar_projection": (
-        "**第 3 步 · 从窗口到 conv5 特征格。** SPP-net 从不裁剪图像。每个窗口只选**一个**尺度——论文选缩放后窗口面积最接近 "
-        "$224^2$ 的 $s$：$\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，其中 $f_s = s/\\min(W, H)$——再投影到该尺度的 conv5 "
-        "特征图上。论文附录 A 保留感受野中心严格位于窗口内的格子：$x_0' = \\lfloor (x_0 - o)/S \\rfloor + 1$，"
-        "$x_1' = \\lceil (x_1 - o)/S \\rceil - 1$。"),
-    "nar_pick": "**点击图上的窗口**（选中点击处最小的窗口），或输入窗口编号，或打开“画框”后点击两个对角。",
-    "nar_rules": (
-        "三种规则并排对比（所选尺度下从 0 开始、首尾都包含的格子编号）。*original* 是作者发布的代码：中心落在向外扩 1.5 "
-        "像素的窗口内。*fast-rcnn* 即 `roi_pool`：$\\mathrm{round}(x/S)$，不减偏移。当前使用的规则标有 ✓。"),
-    "nar_rf": "投影得到的各格子的感受野中心，画回原图上（实心：在窗口内）。虚线方框：四个角上格子的感受野。",
-    "nar_spp": (
-        "**第 4 步 · 空间金字塔池化。** 把窗口的 $a_w \\times a_h$ 个格子在每个层级 $n$ 上切成 $n \\times n$ 个格子（bin），"
-        "每个 bin 对每个通道取**最大值**。自适应分格（论文附录 A、官方代码）：第 $i$ 个 bin 覆盖第 "
-        "$\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$ 个格子，总是 $n$ 个。滑动分格（论文 §2.3）"
-        "用窗口 $\\lceil a/n \\rceil$、步长 $\\lfloor a/n \\rfloor$，并不总能得到 $n$ 个。**点击一个 bin**，看它的最大值来自哪里。"),
-    "nar_vector": (
-        "所有层级拼起来，无论窗口多大，都得到长度固定为 $C \\cdot \\sum n^2$ 的向量——论文的 ZF-5（256 个通道）取层级 $\\{1, 2, 3, 6\\}$ 时为 "
-        "$256 \\times 50 = 12\\,800$。排列方式（官方代码）：先按层级，再按通道，最后按 bin 逐行。这个向量送入 fc6。"),
-    "nar_det": (
-        "**第 5 步 · 检测结果。** fc6–fc8 对每个窗口的向量只打一次分。下面的阈值、NMS IoU 和类别筛选都复用这些缓存的分数，"
-        "所以会立即更新。按类别做 NMS，IoU 取 0.3（论文 §4）。点击表格中的一行可查看对应窗口。"),
-    # ---- component labels ----
-    "pyr_img": "图像金字塔（按真实比例）",
-    "pyr_table": "各尺度",
-    "fm_scale": "尺度",
-    "fm_channel": "通道",
-    "fm_view": "显示",
-    "view_channel": "单个通道",
-    "view_mean": "各通道平均",
-    "view_max": "各通道最大",
-    "fm_map": "conv5 特征图（格子）",
-    "fm_overlay": "conv5 叠加在图像上",
-    "fm_top": "所选窗口内响应最强的通道",
-    "win_img": "窗口——点击选择",
-    "win_k": "窗口编号",
-    "win_draw": "画框（点两下）",
-    "win_clear": "删除画的框",
-    "scale_chart": "为该窗口选的尺度：各尺度下缩放后的面积",
-    "proj_grid": "conv5 上投影得到的格子（通道平均）",
-    "rf_img": "这些格子的感受野中心",
-    "rules_title": "#### 投影规则",
-    "spp_level": "层级 n",
-    "spp_channel": "通道",
-    "spp_map": "投影窗口上的分格（单个通道）",
-    "spp_alt": "同一层级在滑动分格规则下",
-    "spp_values": "每个 bin 的最大值（点击一个 bin）",
-    "spp_argmax": "每个最大值来自哪里（感受野中心）",
-    "spp_vector": "固定长度的向量（所有通道、所有层级）",
-    "spp_bins_title": "#### 两种规则下各层级的分格",
-    "det_thresh": "分数阈值",
-    "det_iou": "NMS IoU",
-    "det_classes": "类别",
-    "det_after": "NMS 之后",
-    "det_before": "NMS 之前",
-    "det_table": "NMS 之后的检测结果",
-    # ---- run-time text ----
-    "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} 秒"
-                    "（候选窗口 {prop:.2f} 秒，conv5 {conv:.2f} 秒，打分 {score:.2f} 秒）"),
-    "status_notice": "⚠️ {text}",
-    "status_user_default": "还没有画框：整张图是唯一的窗口。请在第 3 步中画框。",
-    "pyr_h_scale": "s",
-    "pyr_h_image": "图像 宽×高（像素）",
-    "pyr_h_factor": "缩放 s/短边",
-    "pyr_h_conv5": "conv5 宽×高（格）",
-    "pyr_h_cells": "格子数",
-    "pyr_h_time": "conv1–5（毫秒）",
-    "fm_info": ("s={scale} 时的 conv5：**{c} 个通道 × {w}×{h} 个格子** · 步长 $S$ = {stride} 像素 · 偏移 $o$ = "
-                "{offset:g} 像素 · 感受野 {rf} 像素"),
-    "fm_top_info": "窗口 #{k} 在 s={scale} 时响应最强的通道：每张小图显示窗口内的格子及其周围 {m} 格，下方是窗口内的最大值。",
-    "win_info": ("**窗口 #{k}** ({x1:g}, {y1:g}) – ({x2:g}, {y2:g})，{w:g}×{h:g} 像素 → 尺度 **s = {s}**"
-                 "（×{f:.3f}，缩放后 {sw:.0f}×{sh:.0f} 像素）→ conv5 格子 **x {cx0}..{cx1}，y {cy0}..{cy1}**"
-                 "（{rule} 规则，{aw}×{ah} 个格子）。"),
-    "win_user_tag": "画的框",
-    "draw_first": "第一个角在 ({x}, {y})。请点击对角。",
-    "draw_added": "已把框 #{k} 加为额外窗口 ({x1}, {y1}) – ({x2}, {y2})。",
-    "rules_h_rule": "规则",
-    "rules_h_formula": "左 / 右格子",
-    "rules_h_x": "x 方向格子",
-    "rules_h_y": "y 方向格子",
-    "rules_h_count": "格子数",
-    "rules_used": "✓ 使用中",
-    "rules_window": "窗口（连续坐标）",
-    "rules_caption": "窗口 #{k}，s={s}：conv5 特征图 {w}×{h} 格，步长 {stride}，偏移 {offset:g}。",
-    "spp_warn_error": "⚠️ **滑动分格规则对这个窗口不适用：** {error}。面板改为显示自适应分格。",
-    "spp_warn_note": "⚠️ **层级 {n}：** {note}。",
-    "spp_ok": "层级 {n}：{aw}×{ah} 个格子上的 {nx}×{ny} 个 bin（{rule} 规则）。向量长度 {d:,} = {c} × {bins}。",
-    "bins_h_level": "n",
-    "bins_h_rule": "规则",
-    "bins_h_x": "x 方向 bin（格子）",
-    "bins_h_y": "y 方向 bin（格子）",
-    "bins_h_count": "bin 数",
-    "bins_undefined": "无定义（格子数少于 n）",
-    "bin_picked": "层级 {n} 的 bin ({by}, {bx})：最大值 {v:.3g}，来自格子 ({cx}, {cy})，感受野中心 ({px:.0f}, {py:.0f}) 像素。",
-    "det_info": ("NMS 之后 **{after}** 个检测，之前 **{before}** 个（分数 ≥ {thr:.2f}，IoU {iou:.2f}）。"
-                 "分数已缓存：不会重新计算 conv5。"),
-    "det_capped": "两幅图只画分数最高的 {n} 个。",
-    "det_h_label": "类别",
-    "det_h_score": "分数",
-    "det_h_window": "窗口",
-    "det_h_x1": "x1",
-    "det_h_y1": "y1",
-    "det_h_x2": "x2",
-    "det_h_y2": "y2",
-    "in_settings": "图片与设置",
-    # ---- errors ----
-    "err_prefix": "输入有误：{msg}",
-    "err_no_image": "请先上传图片或选择一个示例。",
-    "err_no_analysis": "请先点“分析”（如果已经分析过：本会话的结果已过期，请重新分析）。",
-    "err_model": "无法加载检测器：{msg}",
-    "err_click_outside": "没有窗口包含点 ({x}, {y})。请点击某个窗口内部，或打开“画框”。",
-    "err_levels_custom": "请输入自定义层级，例如 1, 2, 4。",
-    "err_scales_text": "尺度必须是用逗号分隔的整数，收到的是 {text!r}。",
-    "err_levels_text": "层级必须是用逗号分隔的整数，收到的是 {text!r}。",
-    "err_box_small": "画的框没有面积：请点击两个不同的角。",
-    "err_setting": "未知的{what} {value!r}；可选：{choices}。",
-    "err_window_index": "窗口 {k} 不存在：这张图共有 {n} 个窗口（0..{last}）。",
-    # ---- 第 7 步 · SPP、RoIPool 与 RoIAlign ----
-    "tab_compare": "7 · SPP、RoIPool 与 RoIAlign",
-    "nar_compare": ("**第 7 步 · SPP、RoIPool 与 RoIAlign。** 在同一张 conv5 特征图上，用三种方法把同一个窗口池化到第 n 层："
-                    "**SPP**（论文的特征格、自适应分箱、取最大值），**RoIPool**（Fast R-CNN：特征格 = round(x/S)，同样的自适应分箱，"
-                    "取最大值），**RoIAlign**（Mask R-CNN：不取整，连续分箱，每个箱 2×2 个双线性采样点取平均）。它跟随当前选中的窗口，以及第 4 步选的层级和通道"
-                    "（默认层级 6）；点**比较**可重新计算。"),
-    "btn_compare": "比较",
-    "cmp_fig": "每种方法在 conv5 上读取的区域（所选通道）",
-    "cmp_table": "池化得到的 n×n 值：所有通道上与 SPP 的差",
-    "cmp_idle": "请（在**分析**之后）点**比较**。",
-    "cmp_h_method": "方法",
-    "cmp_h_region": "conv5 上的区域（x；y）",
-    "cmp_h_max": "最大 |Δ|",
-    "cmp_h_mean": "平均 |Δ|",
-    "cmp_info": ("窗口 **#{k}**，尺度 s = {s}，层级 **n = {n}**，通道 {c}（共 {C} 个）；耗时 {ms:.0f} 毫秒。RoIAlign 在特征图上的框"
-                 "（x/S − ½）：x {rx0:.2f}..{rx1:.2f}，y {ry0:.2f}..{ry1:.2f}。"),
-    "g_title": "### 容易踩的坑",
-    "g_sliding": ("**(a) 滑动分箱与自适应分箱。** 论文的滑动规则（§2.3：窗口 ⌈a/n⌉，步长 ⌊a/n⌋）不一定得到 n 个箱；"
-                  "自适应规则（附录 A）总是得到 n 个。窗口 #{k} 宽 **a = {a}** 个特征格（{rule} 投影）：\n\n{rows}\n\n"
-                  "固定示例：a = 10，n = 6 → 窗口 2，步长 1 → **{ex} 个箱**，而不是 6 个（正是论文自己的 180 像素训练尺寸）。"),
-    "g_sliding_row": "- n = {n}：滑动规则得到 **{count}** 个箱{mark}（窗口 {win}，步长 {stride}）；自适应规则得到 {n} 个",
-    "g_sliding_undef": "- n = {n}：滑动规则**无定义**（a = {a} < n：步长 ⌊a/n⌋ = 0）；自适应规则仍得到 {n} 个箱",
-    "g_scale": ("**(b) 864 还是 874。** 论文列出的尺度是 {480, 576, 688, 864, 1200}；作者发布的代码用的是 **874** 而不是 864。"
-                "两者都在尺度列表里。"),
-    "g_proj": ("**(c) 论文投影与发布代码投影。** 窗口 #{k}，尺度 s = {s}：论文规则的特征格 x {px0}..{px1}，y {py0}..{py1}；"
-               "发布代码（\"original\"）的特征格 x {ox0}..{ox1}，y {oy0}..{oy1}；偏移（original − paper）左 {dl:+d}、"
-               "上 {dt:+d}、右 {dr:+d}、下 {db:+d}。原因：论文的网络按 ⌊p/2⌋ 填充（偏移 0）；发布的 ZF-5 没有，所以第 0 个特征格的中心在像素 **20**"
-               "（偏移 20 对 0；当前骨干网络的偏移为 {o} 像素，两条规则都会减去它）；而且它的规则先把窗口放宽 **1.5 像素**（常数 6.5），再保留中心落在窗口内的特征格。"),
-    "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），输出与输入"
-               "**空间尺寸相同**，再沿通道拼接：没有分箱，没有定长向量，也没有窗口。"),
-    # ---- 语言、第 8 步 · 多尺度合并、课堂模式、课件导出 ----
-    "lang_label": "Language · 语言",
-    "tab_combine": "8 · 多尺度合并",
-    "nar_combine": (
-        "**第 8 步 · 多尺度合并。** 有多个尺度时，一个窗口可以用两种方式池化。论文（§4.1）为每个窗口只选**一个**尺度 "
-        "$s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，只在该尺度上池化：$v = \\mathrm{SPP}(F_{s^*}, w)$。种子笔记里的另一种"
-        "做法是在**每个**尺度的 conv5 特征图上池化这个窗口，再逐通道合并这些向量，这里取最大值："
-        "$v_j = \\max_{s \\in S} \\mathrm{SPP}(F_s, w)_j$。论文试过把所有尺度逐通道池化，发现只用一个最佳尺度效果更好。"
-        "两种向量长度相同，都是 $C \\cdot \\sum n^2$，都可以送入同一组全连接层——但这个检测头只用最佳尺度的向量微调过。"),
-    "cmb_vec": "窗口的向量：只用最佳尺度、所有尺度取最大值、两者之差，以及每个最大值来自哪个尺度",
-    "cmb_table": "所选窗口在各个尺度上",
-    "cmb_h_scale": "s",
-    "cmb_h_cells": "conv5 特征格（x；y）",
-    "cmb_h_size": "格子数",
-    "cmb_h_best": "最佳",
-    "cmb_h_share": "占比 %",
-    "cmb_info": ("窗口 **#{k}**：在 {S} 个尺度中，{rule} 规则选出最佳尺度 **s\\* = {s}**。所有尺度合并后的向量在其 {D:,} 个元素中有 "
-                 "**{changed:.1f} %** 大于最佳尺度的向量（平均增大 {mean:.3g}，最大 {mx:.3g}）；各尺度在最大值中的占比见表格。"
-                 "层级 {levels}（模型自己的）；耗时 {ms:.0f} 毫秒。"),
-    "cmb_one": "⚠️ 只分析了一个尺度（s = {s}），所以两种向量完全相同。请多勾选几个尺度（例如 480、688 和 1200）再点 **分析** 进行比较。",
-    "cmb_det_best": "检测结果 · 每个窗口一个最佳尺度（论文）",
-    "cmb_det_max": "检测结果 · 所有尺度合并后的向量（同一个检测头）",
-    "cmb_det_info": (
-        "每个窗口只用一个最佳尺度时，NMS 之后有 **{nb}** 个检测；用所有尺度合并的向量时有 **{nm}** 个；两者共有 **{same}** 个"
-        "（类别相同，IoU ≥ 0.5）。同一个检测头，分数 ≥ {thr:.2f}，NMS IoU {iou:.2f}。  \n"
-        "*注意：* 这个检测头（fc6–fc8）只用最佳尺度的向量微调过。合并后的向量逐元素更大，是它从未见过的输入："
-        "这些分数只说明这个检测头的反应，不代表用合并向量训练的检测头会怎样。"),
-    "tab_lesson": "▶ 课堂模式",
-    "nar_lesson": ("**课堂模式**——把分析过的图片一步一步地讲，适合上课演示：每一步一幅图和它的讲解。用 **下一步 ▶** 和 "
-                   "**◀ 上一步** 切换；图片的全屏按钮可以铺满投影。它使用其他标签页中选定的窗口、层级和规则。"),
-    "btn_back": "◀ 上一步",
-    "btn_next": "下一步 ▶",
-    "lesson_step": "第 {k} / {n} 步",
-    "lesson_idle": "请先点 **分析**：课堂模式会逐步讲解分析过的图片。",
-    "lesson_img": "课堂图示",
-    "ls_t_pyramid": "图像金字塔",
-    "ls_t_features": "每个尺度只算一次 conv5",
-    "ls_t_scale": "每个窗口选一个尺度",
-    "ls_t_cells": "从窗口到 conv5 特征格",
-    "ls_t_rf": "这些格子看到哪里",
-    "ls_t_bins": "金字塔分格：每格取最大值",
-    "ls_t_vector": "一个定长向量",
-    "ls_t_det": "检测结果",
-    "ls_t_why": "为什么不把每个窗口拉伸（R-CNN）",
-    "ls_t_compare": "SPP、RoIPool 与 RoIAlign",
-    "ls_t_combine": "一个尺度还是所有尺度",
-    "ls_why": (
-        "**为什么不拉伸。** R-CNN 把约 2000 个窗口逐个裁出来，拉伸到 224×224，再对每个裁块跑一遍整个网络：拉伸会把物体压扁或"
-        "拉长（每个裁块旁边是它的拉伸结果），卷积层也要跑约 2000 次。SPP-net 每个尺度只跑一次卷积层，再从 conv5 上池化每个"
-        "窗口，保持其长宽比（论文：单尺度下在 GPU 上快 102 倍；第 6 个标签页在本机实测）。"),
-    "ls_compare": (
-        "**SPP、RoIPool 与 RoIAlign。** 在同一张 conv5 特征图上用三种方式池化同一个窗口：SPP 保留感受野中心落在窗口内的特征格"
-        "（论文规则）；RoIPool（Fast R-CNN）把 $x/S$ 四舍五入到最近的格子；RoIAlign（Mask R-CNN）完全不取整，在每个箱里对双线性"
-        "采样点取平均（圆点；线条是它的箱）。"),
-    "btn_lesson": "下载课件（.zip：PNG、analysis.json、讲义）",
-    "lesson_file": "用于幻灯片和讲义的课件",
-    "lesson_done": "窗口 **#{k}** 的课件（{lang_name}）：{png} 张投影宽度的 PNG（≥ 1600 像素）、analysis.json 和 handout.html；共 {mb:.1f} MB，用时 {sec:.1f} 秒。",
-    "lang_name": "简体中文",
-}
+from sppviz.i18n import en, zh
 
-STRINGS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
-LANGS = tuple(STRINGS)
+TABLES = ("LABELS", "FORMATS", "ERRORS", "NARRATIVES")
+_LOCALES: dict[str, ModuleType] = {"en": en, "zh": zh}
+LANGS = tuple(_LOCALES)
 
 
-def t(key: str, lang: str = "en", **fmt) -> str:
-    """The string ``key`` in ``lang`` (falling back to English), formatted with ``fmt``."""
+@dataclass(frozen=True)
+class Narrative:
+    """One step's explanation. ``title``: the bold heading without Markdown ("Step 4 · Spatial pyramid
+    pooling"; '' for a paragraph that continues a step). ``body``: Markdown with inline ``$...$`` LaTeX.
+    ``hint``: the sentence(s) that ask for an action in the app ("Click a bin …"), '' when none; a printed
+    handout leaves them out."""
+
+    title: str
+    body: str
+    hint: str = ""
+
+
+def compose(n: Narrative, lang: str = "en", hint: bool = True) -> str:
+    """``n`` as the Markdown the app shows: ``**title<end>** body<gap>hint`` with the language's title end
+    ("." / "。") and sentence gap (" " / ""); without the heading when ``n.title`` is '' and without the
+    hint when ``hint`` is False or ``n.hint`` is ''."""
+    loc = _LOCALES.get(lang, en)
+    text = f"**{n.title}{loc.TITLE_END}** {n.body}" if n.title else n.body
+    return f"{text}{loc.SENTENCE_GAP}{n.hint}" if hint and n.hint else text
+
+
+NARRATIVES: dict[str, dict[str, Narrative]] = {
+    lang: {k: Narrative(**rec) for k, rec in loc.NARRATIVES.items()} for lang, loc in _LOCALES.items()}
+
+
+def _flat(lang: str) -> dict[str, str]:
+    loc = _LOCALES[lang]
+    out: dict[str, str] = {}
+    for table in (loc.LABELS, loc.FORMATS, loc.ERRORS):
+        dup = out.keys() & table.keys()
+        if dup:
+            raise ValueError(f"keys in two tables of {lang}: {sorted(dup)}")
+        out.update(table)
+    dup = out.keys() & NARRATIVES[lang].keys()
+    if dup:
+        raise ValueError(f"keys in two tables of {lang}: {sorted(dup)}")
+    out.update({k: compose(n, lang) for k, n in NARRATIVES[lang].items()})
+    return out
+
+
+# {lang: {key: text}}: every key of every table, narratives composed (what gr.I18n and t() read)
+STRINGS: dict[str, dict[str, str]] = {lang: _flat(lang) for lang in LANGS}
+EN, ZH = STRINGS["en"], STRINGS["zh"]
+
+
+def t(key: str, lang: str = "en", **fmt: object) -> str:
+    """The string ``key`` in ``lang`` (falling back to English), formatted with ``fmt``; a narrative as
+    composed Markdown (:func:`compose`, hint included)."""
     text = STRINGS.get(lang, EN).get(key) or EN[key]
     return text.format(**fmt) if fmt else text
 
 
-def pick_lang(chosen, request=None) -> str:
+def narrative(key: str, lang: str = "en") -> Narrative:
+    """The narrative ``key`` ("nar_spp", "ls_why", …) in ``lang`` (falling back to English) as a record:
+    its parts without parsing the translated text. KeyError for a key that is not a narrative."""
+    table = NARRATIVES.get(lang, NARRATIVES["en"])
+    return table[key] if key in table else NARRATIVES["en"][key]
+
+
+def pick_lang(chosen: str | None, request: object | None = None) -> str:
     """The language of a request: the page's language switch (``chosen``, "en" / "zh") when set, else the
     browser's ``Accept-Language`` (:func:`lang_of`)."""
     return chosen if chosen in LANGS else lang_of(request)
 
 
-def lang_of(request) -> str:
+def lang_of(request: object | None) -> str:
     """'zh' when the browser prefers Chinese (Accept-Language), else 'en'. ``request`` may be None."""
     try:
         header = (request.headers.get("accept-language") or "") if request is not None else ""
