@@ -1,4 +1,5 @@
-"""Tests for sppviz.model.weights.synthetic: determinism, ground-truth validity and box tightness."""
+"""Tests for sppviz.model.synthetic and its drawing primitives (sppviz.model.scene_draw): determinism,
+ground-truth validity and box tightness."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sppviz.model import scene_draw
 from sppviz.model import synthetic as syn
 from sppviz.model.synthetic import (
     CLASSES,
@@ -242,7 +244,7 @@ def test_every_class_has_its_own_texture():
 
 @pytest.mark.parametrize("kind", sorted(set(syn.CLASS_TEXTURES.values())))
 def test_textures_render_as_two_tone_patterns(kind):
-    tex = syn._texture(np.random.default_rng(5), 90, 70, 120.0, kind)
+    tex = scene_draw.texture(np.random.default_rng(5), 90, 70, 120.0, kind)
     assert tex.shape == (70, 90, 3) and tex.dtype == np.float32
     assert np.all((tex >= 0) & (tex <= 255))
     n_colours = len(np.unique(tex.reshape(-1, 3).round(1), axis=0))
@@ -250,13 +252,13 @@ def test_textures_render_as_two_tone_patterns(kind):
 
 
 def test_rings_are_concentric_and_hatch_crosses():
-    rings = syn._texture(np.random.default_rng(1), 81, 81, 200.0, "rings")[..., 0]
+    rings = scene_draw.texture(np.random.default_rng(1), 81, 81, 200.0, "rings")[..., 0]
     # a function of the distance to the centre: symmetric under mirrors and the transpose ...
     assert np.array_equal(rings, rings[::-1]) and np.array_equal(rings, rings[:, ::-1])
     assert np.array_equal(rings, rings.T)
     ray = rings[40, 40:]  # ... that alternates along a ray (several rings)
     assert np.count_nonzero(np.diff(ray) != 0) >= 4
-    hatch = syn._texture(np.random.default_rng(2), 120, 120, 200.0, "hatch")[..., 0]
+    hatch = scene_draw.texture(np.random.default_rng(2), 120, 120, 200.0, "hatch")[..., 0]
     on = hatch != np.median(hatch)
     # crossing line sets: a pixel row and a pixel column both cut through several lines
     assert np.count_nonzero(np.diff(on[60].astype(int)) != 0) >= 4
