@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -22,7 +23,9 @@ from sppviz.model.detector import Detections, Detector, box_iou, postprocess
 
 
 def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
-    """VOC 2010+ AP: area under the precision envelope (monotone from the right)."""
+    """VOC 2010+ AP: area under the precision envelope (monotone from the right).
+
+    recall, precision: float [K], one entry per detection in descending score order."""
     r = np.concatenate([[0.0], recall, [1.0]])
     p = np.concatenate([[0.0], precision, [0.0]])
     p = np.maximum.accumulate(p[::-1])[::-1]
@@ -32,7 +35,11 @@ def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
 
 def evaluate_detections(dets: list[Detections], gts: list[tuple[np.ndarray, np.ndarray]],
                         num_classes: int, iou_thresh: float = 0.5) -> dict:
-    """dets[i] for image i; gts[i] = (boxes [N, 4], labels [N]). Returns {"ap": [per class], "mAP"}."""
+    """VOC matching per class: dets[i] are image i's detections (boxes [K, 4] (x1, y1, x2, y2)
+    inclusive pixel coordinates, scores [K], 0-based labels [K]); gts[i] = (boxes [N, 4] in the same
+    convention, labels [N]). A detection is a true positive when its IoU with a not-yet-matched
+    ground-truth box of its class is ≥ ``iou_thresh``. Returns {"ap": [AP per class, NaN for a class
+    without ground truth], "mAP": mean of the others}."""
     aps = []
     for c in range(num_classes):
         scores, tps, n_gt = [], [], 0
@@ -66,7 +73,8 @@ def evaluate_detections(dets: list[Detections], gts: list[tuple[np.ndarray, np.n
     return {"ap": aps, "mAP": float(np.mean(valid)) if valid else 0.0}
 
 
-def _warm_up(detector: Detector, image: np.ndarray, windows, scale_sets: dict, rcnn: bool) -> None:
+def _warm_up(detector: Detector, image: np.ndarray, windows: np.ndarray,
+             scale_sets: dict[str, Sequence[int]], rcnn: bool) -> None:
     """One untimed pass of every method on the first scene. The first call in a process pays
     one-time costs (numba loads its pooling kernel, torch makes its first allocations: 0.35 s
     instead of 0.10 s for SPP-net at 688 here) that are no part of a method's time per image;
@@ -78,9 +86,15 @@ def _warm_up(detector: Detector, image: np.ndarray, windows, scale_sets: dict, r
 
 
 def run(detector: Detector, images: int = 300, seed: int = synthetic.EVAL_SEED_BASE,
-        scale_sets: dict | None = None, rcnn_images: int = 20, max_windows: int = 2000,
-        score_thresh: float = 0.05, log=print) -> dict:
-    """Evaluate each method on the same scenes and selective-search windows."""
+        scale_sets: dict[str, Sequence[int]] | None = None, rcnn_images: int = 20, max_windows: int = 2000,
+        score_thresh: float = 0.05, log: Callable[[str], object] = print) -> dict:
+    """Evaluate each method on the same scenes (seeds ``seed .. seed + images - 1``) and the same
+    selective-search windows (at most ``max_windows`` per image).
+
+    scale_sets: name → pyramid scales (shorter image side, px), default one scale (688) and the
+    paper's five; the R-CNN path runs on the first ``rcnn_images`` scenes only (0 = skip).
+    Returns {"images", "seed", "classes", "proposals_s_per_image", "methods": {name: {"mAP", "ap",
+    "s_per_image", ...}}, "mAP" (of the first scale set)}; times exclude the proposals."""
     scale_sets = scale_sets or {"spp_1scale": (pyramid.SINGLE_SCALE,), "spp_5scales": pyramid.PAPER_SCALES}
     n_cls = len(detector.classes)
     gts, dets = [], {k: [] for k in scale_sets}
@@ -151,6 +165,7 @@ def format_table(res: dict) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m sppviz evaluate``."""
     p.add_argument("--model", default=None, help="safetensors model (default: the bundled one)")
     p.add_argument("--images", type=int, default=300)
     p.add_argument("--seed", type=int, default=synthetic.EVAL_SEED_BASE)
@@ -161,6 +176,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """``python -m sppviz evaluate``: prints the table (or one JSON object with ``--json``); exit code 0."""
     from sppviz.model.weights import load_default_detector
 
     det = load_default_detector(args.model)

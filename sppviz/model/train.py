@@ -31,7 +31,9 @@ import math
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -42,9 +44,14 @@ from sppviz.method import bins, geometry, pooling, proposals, pyramid
 from sppviz.model import backbones, synthetic
 from sppviz.model.detector import SPPNet, box_iou, encode_boxes
 
+T = TypeVar("T")
+
 
 @dataclass
 class TrainConfig:
+    """Everything a training run depends on (with the code): written to the log and, with the history,
+    into the model file's header. Scales and sizes are pixels of the shorter image side / crop side."""
+
     out: str = "assets/sppnet_zf5_synthetic.safetensors"
     seed: int = 0
     width: float = 0.25  # ZF-5 width multiplier (96/256/384/384/256 channels × width)
@@ -86,7 +93,7 @@ def _log(cfg: TrainConfig, msg: str) -> None:
             f.write(line + "\n")
 
 
-def _progress(it, total: int, desc: str):
+def _progress(it: Iterable[T], total: int, desc: str) -> Iterator[T]:
     """A minimal progress bar on stderr (tqdm is not a runtime dependency)."""
     start = time.perf_counter()
     for i, x in enumerate(it, 1):
@@ -156,7 +163,7 @@ def crop_samples(scene: synthetic.Scene, rng: np.random.Generator, size: int, n_
     bg = len(synthetic.CLASSES)
     crops, labels = [], []
 
-    def cut(b):
+    def cut(b: np.ndarray) -> np.ndarray | None:
         x1, y1, x2, y2 = np.clip(np.round(b), [0, 0, 0, 0], [W - 1, H - 1, W - 1, H - 1]).astype(int)
         if x2 - x1 < 4 or y2 - y1 < 4:
             return None
@@ -243,10 +250,13 @@ def pretrain(net: SPPNet, cfg: TrainConfig) -> dict:
 def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Tensor, n: int,
                    pos_fraction: float, rng: np.random.Generator, bg: int,
                    neg_loss: torch.Tensor | None = None, hard_fraction: float = 0.0,
-                   balance_objects: bool = False):
+                   balance_objects: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Paper §4 fine-tuning samples from proposals + ground truth: positives IoU ≥ 0.5 (label =
     the object's class), negatives IoU in [0.1, 0.5) and, for a quarter of them, IoU < 0.1
-    (label = background). Returns (windows [n', 4], labels [n'], regression targets [n', 4]).
+    (label = background). windows [K, 4] and gt [G, 4] are (x1, y1, x2, y2) inclusive pixel
+    coordinates of the original image, gt_labels [G] 0-based classes, ``bg`` the background label
+    (= number of classes). Returns (windows [n', 4], labels [n'], regression targets [n', 4]),
+    positives first, n' ≤ n; targets are the Fast R-CNN box deltas, zero for negatives.
 
     Hard negatives (the paper's SVM hard-negative mining, done online as Shrivastava et al. 2016):
     with ``neg_loss`` (the current background loss of every row of ``cat([gt, windows])``), a
@@ -290,7 +300,9 @@ def sample_windows(windows: torch.Tensor, gt: torch.Tensor, gt_labels: torch.Ten
 
 @torch.inference_mode()
 def pooled_dataset(net: SPPNet, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pooled conv5 vectors of sampled windows of ``cfg.ft_scenes`` scenes (conv frozen)."""
+    """Pooled conv5 vectors of sampled windows of ``cfg.ft_scenes`` scenes (conv frozen), each window
+    pooled at the one scale the paper's rule picks for it. Returns (vectors float16 [K, D] in the
+    release's SPP layout, labels [K], regression targets [K, 4]), D = conv5 channels · Σ n²."""
     from sppviz.model.detector import Detector
 
     det = Detector(net, "cpu")
@@ -495,6 +507,7 @@ def train(cfg: TrainConfig) -> SPPNet:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m sppviz train`` (defaults from :class:`TrainConfig`)."""
     d = TrainConfig()
     p.add_argument("--out", default=d.out)
     p.add_argument("--seed", type=int, default=d.seed)
@@ -516,6 +529,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
+    """``python -m sppviz train``: ``argv`` (the subcommand's arguments) is recorded in the model file."""
     cfg = TrainConfig(out=args.out, seed=args.seed, width=args.width, pre_scenes=args.pre_scenes,
                       pre_epochs=args.pre_epochs, ft_scenes=args.ft_scenes, ft_epochs=args.ft_epochs,
                       ft_conv=not args.paper_finetune, ft_conv_epochs=args.ft_conv_epochs,

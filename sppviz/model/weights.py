@@ -5,8 +5,12 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from sppviz.model.detector import Detector
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_MODEL = ASSETS / "sppnet_zf5_synthetic.safetensors"
@@ -23,12 +27,14 @@ def setup_threads() -> int:
 
 
 def device() -> torch.device:
+    """CUDA when available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 @functools.lru_cache(maxsize=4)
-def load_default_detector(path: str | None = None):
-    """The bundled SPP-net (or the safetensors model at ``path``) as a ready :class:`Detector`."""
+def load_default_detector(path: str | None = None) -> Detector:
+    """The bundled SPP-net (or the safetensors model at ``path``, else at ``$SPPVIZ_MODEL``) as a ready
+    :class:`Detector`; cached per path. Raises FileNotFoundError when the file is missing."""
     from sppviz.model.detector import Detector, SPPNet
 
     path = Path(path or os.environ.get("SPPVIZ_MODEL") or DEFAULT_MODEL)
@@ -39,7 +45,7 @@ def load_default_detector(path: str | None = None):
 
 
 @functools.lru_cache(maxsize=2)
-def load_imagenet_detector(name: str):
+def load_imagenet_detector(name: str) -> Detector:
     """torchvision's ImageNet ``name`` ("alexnet" / "vgg16") behind a one-level SPP, as a Detector.
     Raises ``backbones.WeightsNotFound`` (a FileNotFoundError with where it looked) without weights."""
     from sppviz.model.detector import Detector, imagenet_net
@@ -48,7 +54,7 @@ def load_imagenet_detector(name: str):
     return Detector(imagenet_net(name), device())
 
 
-def load_detector(backbone: str = "zf5"):
+def load_detector(backbone: str = "zf5") -> Detector:
     """The detector for a backbone choice: "zf5" is the bundled model, "alexnet" / "vgg16" ImageNet."""
     if backbone in ("alexnet", "vgg16"):
         return load_imagenet_detector(backbone)

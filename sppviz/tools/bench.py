@@ -18,6 +18,7 @@ import platform
 import resource
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -26,12 +27,13 @@ import torchvision
 from sppviz import analysis
 from sppviz.method import proposals, pyramid
 from sppviz.model import synthetic
-from sppviz.model.detector import postprocess
+from sppviz.model.detector import Detector, postprocess
 
 PAPER_WINDOWS = 2000  # windows per image in the paper's timings (selective search, fast mode)
 
 
 def device_line() -> str:
+    """One line naming the CPU, its cores, torch and its threads (and the CUDA device, if any)."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -45,7 +47,8 @@ def device_line() -> str:
     return line
 
 
-def _best(fn, repeats: int) -> float:
+def _best(fn: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` calls of ``fn`` (seconds)."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -54,7 +57,7 @@ def _best(fn, repeats: int) -> float:
     return min(times)
 
 
-def bench_pipeline(detector, image: np.ndarray, rcnn_windows: int = 64, repeats: int = 3) -> dict:
+def bench_pipeline(detector: Detector, image: np.ndarray, rcnn_windows: int = 64, repeats: int = 3) -> dict:
     """Per-image stage times (seconds) for SPP-net at 1 and 5 scales and for R-CNN.
 
     The R-CNN path (crop, warp to 224, conv1..fc per window) is timed on ``rcnn_windows``
@@ -97,8 +100,11 @@ def bench_pipeline(detector, image: np.ndarray, rcnn_windows: int = 64, repeats:
     return out
 
 
-def bench_interaction(detector, image: np.ndarray, repeats: int = 5) -> dict:
-    """First analysis (1 scale, selective search windows) and the cheap follow-ups the app runs."""
+def bench_interaction(detector: Detector, image: np.ndarray, repeats: int = 5) -> dict:
+    """First analysis (1 scale, selective search windows) and the cheap follow-ups the app runs.
+
+    image: uint8 [H, W, 3] RGB. Returns seconds for the proposals and the first analysis, and the
+    median / max milliseconds of window, level, channel, rule and threshold changes."""
     analysis.FEATURES.clear()
     analysis.PROPOSALS.clear()
     t0 = time.perf_counter()
@@ -123,7 +129,10 @@ def bench_interaction(detector, image: np.ndarray, repeats: int = 5) -> dict:
             "latency_ms": {k: {"median": 1000 * statistics.median(v), "max": 1000 * max(v)} for k, v in lat.items()}}
 
 
-def run(repeats: int = 5, rcnn_windows: int = 64, model: str | None = None, log=print) -> dict:
+def run(repeats: int = 5, rcnn_windows: int = 64, model: str | None = None,
+        log: Callable[[str], object] = print) -> dict:
+    """Every benchmark on one example scene with the bundled model (or the safetensors file ``model``):
+    {"device", "torchvision", "pooling", "pipeline", "interaction", "peak_rss_mb"}."""
     from sppviz.model.weights import load_default_detector, setup_threads
     from sppviz.tools.bench_pool import bench_pooling
 
@@ -142,6 +151,7 @@ def run(repeats: int = 5, rcnn_windows: int = 64, model: str | None = None, log=
 
 
 def format_report(res: dict) -> str:
+    """The Markdown report of a :func:`run` result."""
     p = res["pooling"]
     lines = [f"device: {res['device']}", "", f"## Pooling: {p['case']}", "",
              "| method | ms | × faster than 4× roi_pool |", "|---|---:|---:|"]
@@ -173,6 +183,7 @@ def format_report(res: dict) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m sppviz bench``."""
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--rcnn-windows", type=int, default=64, help="windows the R-CNN path is timed on")
     p.add_argument("--model", default=None)
@@ -180,6 +191,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """``python -m sppviz bench``: prints the report (one JSON object with ``--json``); exit code 0."""
     res = run(args.repeats, args.rcnn_windows, args.model, log=(lambda *_: None) if args.json else print)
     print(json.dumps(res) if args.json else format_report(res))
     return 0

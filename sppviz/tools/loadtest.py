@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
+    """Start ``app.py`` on 127.0.0.1:``port`` (output discarded) and return once it accepts
+    connections; raises RuntimeError when it exits or takes more than 120 s."""
     env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -60,7 +63,7 @@ def start_server(port: int) -> subprocess.Popen:
     raise RuntimeError("the app did not start within 120 s")
 
 
-def _session(url: str, i: int, n_requests: int, done=None) -> list[dict]:
+def _session(url: str, i: int, n_requests: int, done: Callable[[], None] | None = None) -> list[dict]:
     from gradio_client import Client, handle_file
 
     from sppviz.analysis.images import load_image
@@ -92,6 +95,9 @@ def _session(url: str, i: int, n_requests: int, done=None) -> list[dict]:
 
 
 def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
+    """``sessions`` concurrent clients, ``requests`` each, against ``url`` (default: an app started
+    here on a free port and stopped afterwards). Returns the success rate, p50 / p95 / max latency
+    (s), wall time, the first failures and, for a server started here, its RSS (MB)."""
     proc = None
     if url is None:
         port = _free_port()
@@ -106,7 +112,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
         lock = threading.Lock()
         count = [0]
 
-        def done():
+        def done() -> None:
             with lock:
                 count[0] += 1
                 if pid and count[0] == warm_at:
@@ -137,6 +143,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m sppviz loadtest``."""
     p.add_argument("--url", default=None, help="an app already running on 127.0.0.1 (default: start one)")
     p.add_argument("--sessions", type=int, default=16)
     p.add_argument("--requests", type=int, default=10, help="requests per session")
@@ -144,6 +151,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """``python -m sppviz loadtest``: exit code 0 when every request succeeded, else 1."""
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise ValueError("the load test only targets this machine (127.0.0.1 / localhost)")
     if not 1 <= args.sessions <= 64 or not 1 <= args.requests <= 100:
