@@ -422,3 +422,108 @@ def test_window_pooling_gradient_equals_autograd_through_the_reference(levels):
     assert torch.equal(out.detach(), ref.detach())
     assert torch.allclose(a.grad, b.grad, rtol=0, atol=1e-12)
     assert a.grad.abs().sum() > 0
+
+
+# ----------------------------------------------------------------------------------------
+# the release rule: float32 edges as utils/spm_pool/spm_pool_caffe_mex.cpp, maxima from 0
+
+
+def test_release_known_answers():
+    assert bins.release_differences(21, (7,)) == [(7, 0, (0, 3), (0, 2)), (7, 1, (3, 6), (3, 5)),
+                                                  (7, 3, (9, 12), (9, 11))]
+    assert bins.release_differences(13, (13,)) == [(13, 6, (6, 7), (6, 6))]
+    assert bins.release_differences(13, (1, 2, 3, 6)) == []
+    assert bin_edges(21, 7, "release")[0] == (0, 3) and bin_edges(21, 7)[0] == (0, 2)
+
+
+def test_release_differs_only_at_some_levels_and_only_by_one_longer_bin():
+    """For a = 1..2048: levels 5, 7, 9, 10, 12, 13, 14, 15 have widths whose release bins are not the
+    exact ones, levels 1, 2, 3, 4, 6, 8, 11, 16 never; every release bin contains the exact bin and is at
+    most one cell longer; the smallest differing widths are a = 13 (n = 13) and a = 21 (n = 7)."""
+    a = torch.arange(1, 2049)
+    differ, smallest = set(), {}
+    for n in range(1, 17):
+        (s, e), (es, ee) = bins.axis_bins(torch.zeros_like(a), a - 1, n, "release"), bins.axis_bins(
+            torch.zeros_like(a), a - 1, n, "adaptive")
+        assert bool((s <= es).all() and (e >= ee).all()), n
+        assert int((es - s).max()) <= 1 and int((e - ee).max()) <= 1, n
+        rows = ((s != es) | (e != ee)).any(1)
+        if rows.any():
+            differ.add(n)
+            smallest[n] = int(a[rows][0])
+    assert differ == {5, 7, 9, 10, 12, 13, 14, 15}
+    assert min(smallest.values()) == 13 and smallest[13] == 13 and smallest[7] == 21
+
+
+def test_release_nested_levels_are_unions_of_finer_bins():
+    """Derivation is exact under the release rule (pooling module doc): for every a <= 2048 and every
+    n | m <= 16, release bin i of level n = union of release bins i*r .. i*r+r-1 of level m."""
+    a = torch.arange(1, 2049)
+    zero = torch.zeros_like(a)
+    for m in range(2, 17):
+        fs, fe = bins.axis_bins(zero, a - 1, m, "release")
+        assert bool((fs[:, 1:] <= fe[:, :-1] + 1).all()), m  # no gap between consecutive fine bins
+        for n in (d for d in range(1, m) if m % d == 0):
+            r = m // n
+            cs, ce = bins.axis_bins(zero, a - 1, n, "release")
+            assert torch.equal(cs, fs[:, ::r]) and torch.equal(ce, fe[:, r - 1::r]), (m, n)
+            assert torch.equal(fs.view(-1, n, r).min(2).values, cs) and torch.equal(fe.view(-1, n, r).max(2).values, ce)
+
+
+def test_release_plan_derives():
+    assert pooling._plan((1, 2, 3, 6), "release") == [(6, None), (3, 6), (2, 6), (1, 2)]
+
+
+@pytest.mark.parametrize("levels", [(1, 2, 3, 6), (7, 14, 1), (13, 5, 15)])
+def test_release_rule_matches_reference_on_signed_and_relu_maps(levels):
+    """Every backend equals the oracle (values and argmax), the floor of 0 included: on a signed map
+    all-negative bins pool to 0 with argmax -1."""
+    gen = torch.Generator().manual_seed(21)
+    share = 1 if levels == (1, 2, 3, 6) else 8  # the oracle loops over every bin: fewer windows for big levels
+    for c, h, w, k in [(4, 30, 41, 100), (3, 15, 15, 60), (2, 1, 1, 3)]:
+        signed = torch.randn(c, h, w, generator=gen) - 0.8
+        for fmap in (signed, signed.relu(), tie_map(c, h, w, gen) - 1):
+            cells = torch.cat([random_cells(max(3, k // share), h, w, gen), special_cells(h, w, 20 // share)])
+            want, want_arg = spp_reference(fmap, cells, levels, "release", return_argmax=True)
+            assert bool((want >= 0).all())
+            adaptive = spp_reference(fmap, cells, levels, "adaptive")
+            if fmap.min() < 0 and levels == (1, 2, 3, 6):  # bins are the exact ones here: only the floor
+                assert torch.equal(want, adaptive.clamp(min=0))
+            assert torch.equal(want_arg < 0, want == 0) or fmap.min() >= 0 or (fmap == 0).any()
+            for backend in BACKENDS:
+                got, got_arg = spatial_pyramid_pool(fmap, cells, levels, "release", True, backend)
+                assert torch.equal(got, want) and torch.equal(got_arg, want_arg), (backend, levels)
+
+
+def test_release_rule_reads_the_longer_bin():
+    """a = 21, n = 7: release bin 0 is cells 0..3, so a maximum at cell 3 shows in bin 0; the exact
+    adaptive bin 0 (cells 0..2) does not see it."""
+    fmap = torch.zeros(4, 1, 21)
+    fmap[:, 0, 3] = 1.0
+    cells = torch.tensor([[0, 0, 20, 0]])
+    for backend in BACKENDS:
+        rel = spatial_pyramid_pool(fmap, cells, (7,), "release", backend=backend).view(4, 7, 7)
+        ada = spatial_pyramid_pool(fmap, cells, (7,), "adaptive", backend=backend).view(4, 7, 7)
+        assert rel[0, 0, :2].tolist() == [1.0, 1.0] and ada[0, 0, :2].tolist() == [0.0, 1.0]
+
+
+def test_release_layer_and_gradient():
+    """SpatialPyramidPooling(rule="release") equals the whole-map window; its gradient is 1 at each bin's
+    argmax and 0 where the floor of 0 gave the value."""
+    gen = torch.Generator().manual_seed(5)
+    layer = SpatialPyramidPooling((1, 2, 7), rule="release")
+    assert "rule='release'" in repr(layer) and layer.output_length(3) == 3 * 54
+    x = (torch.randn(2, 3, 5, 21, generator=gen, dtype=torch.float64) - 1.0).requires_grad_(True)
+    y = layer(x)
+    whole = torch.tensor([[0, 0, 20, 4]])
+    for b in range(2):
+        assert torch.equal(y[b], spatial_pyramid_pool(x[b].detach(), whole, (1, 2, 7), "release")[0])
+    y.sum().backward()
+    assert x.grad.sum() == int((y > 0).sum()) and int((y == 0).sum()) > 0
+    cells = random_cells(40, 5, 21, gen)
+    a = x[0].detach().clone().requires_grad_(True)
+    b = x[0].detach().clone().requires_grad_(True)
+    weights = torch.randn(40, 3 * 54, generator=gen, dtype=torch.float64)
+    (pooling.spatial_pyramid_pool_grad(a, cells, (1, 2, 7), "release") * weights).sum().backward()
+    (spp_reference(b, cells, (1, 2, 7), "release") * weights).sum().backward()
+    assert torch.allclose(a.grad, b.grad, rtol=0, atol=1e-12)

@@ -11,23 +11,33 @@ Conventions (docs/conventions.md):
 - output layout is the release's: for each level in the given order, channel-major, then bin
   row-major: index = level_offset + c*n*n + by*n + bx;
 - argmax is the flat index y*W + x of the fmap cell that gave each maximum; ties go to the
-  smallest flat index (row-major first, like torchvision roi_pool's strict '>' scan).
+  smallest flat index (row-major first, like torchvision roi_pool's strict '>' scan); -1 where
+  the "release" rule's floor of 0 is the value (every cell of the bin < 0: no cell gave it).
 
-Two bin rules (docs/rules.md):
-- "adaptive" (paper Appendix A; torch adaptive_max_pool2d; torchvision roi_pool): bin i of n
-  over a cells covers floor(i*a/n) .. ceil((i+1)*a/n) - 1. Always n bins.
+Three bin rules (``bins``, docs/rules.md):
+- "adaptive" (paper Appendix A; torch adaptive_max_pool2d): bin i of n over a cells covers
+  floor(i*a/n) .. ceil((i+1)*a/n) - 1. Always n bins.
 - "sliding" (paper §2.3): window ceil(a/n), stride floor(a/n); the number of bins is
   floor((a - window)/stride) + 1, which is NOT always n (a=10, n=6 gives 9).
+- "release" (``utils/spm_pool/spm_pool_caffe_mex.cpp``): the adaptive formula in float32 as the
+  MEX computes it (``bins.release_bounds``), and every maximum starts at 0 as in the MEX
+  (``memset((void*)pooled_cache, 0, ...)`` then ``_mm_max_ps``): out = max(0, max over the bin).
 
 spatial_pyramid_pool() pools thousands of windows at once. Its backends:
 - "numba": a compiled CPU kernel, parallel over windows, reading a channels-last copy of the
   map so that the innermost loop is a contiguous SIMD max over channels;
-- "torch": a 2-D sparse table (maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
+- "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
   queried with gathers; used on CUDA tensors and when numba is not installed.
 Both compute only the finest level of a nested pyramid and derive the coarser levels from it:
 when m is divisible by n, adaptive bin i of level n is exactly the union of bins i*r .. i*r+r-1
 of level m (r = m/n), because floor(i*a/n) = floor(i*r*a/m) and the level-m bins leave no
-gap. So a max over r x r fine bins is exact, not an approximation.
+gap. So a max over r x r fine bins is exact, not an approximation. The same holds for the
+"release" rule: its edges are floor / ceil of fl(fl(j/m)·a) (fl = float32 rounding), and
+fl(i*r / m) = fl(i / n) because i*r/m and i/n are the same real number and IEEE division is
+correctly rounded; so the coarse bin's first and last edges are fine-bin edges, and consecutive
+fine bins j, j+1 meet at the same product p (end ceil(p) - 1, next start floor(p) <= ceil(p)),
+leaving no gap. tests/test_spp.py checks this for every a <= 2048. The "sliding" rule is never
+derived.
 spp_reference() is the slow, obvious loop used as the oracle in tests and benchmarks.
 """
 
@@ -35,6 +45,7 @@ import math
 import mmap
 import threading
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -43,6 +54,7 @@ from torch import nn
 
 from .bins import (
     DETECTION_LEVELS,
+    NESTED_RULES,
     axis_bins,
     bin_edges,
     check_levels,
@@ -52,6 +64,7 @@ from .bins import (
     level_slices,
     vector_length,
 )
+from .sparse_table import derive_level, query_bins, sparse_table
 
 try:  # optional compiled CPU kernel; everything works without it (torch backend)
     import numba
@@ -61,14 +74,14 @@ except Exception:  # ImportError, or a numba that does not match the installed n
 BACKENDS = ("auto", "numba", "torch")
 
 
-
-
 # ----------------------------------------------------------------------------------------
 # input validation
 
 
-def check_inputs(fmap, cells, levels, rule):
-    """Validate fmap [C,H,W] float and cells [K,4] int inclusive inside the map."""
+def check_inputs(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int], rule: str
+                 ) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """Validate fmap [C,H,W] float and cells [K,4] int inclusive inside the map; returns the cells as
+    int64 on fmap's device and the levels as a tuple."""
     if not isinstance(fmap, torch.Tensor) or fmap.dim() != 3 or not fmap.is_floating_point():
         raise ValueError("fmap must be a float tensor [C, H, W]")
     if min(fmap.shape) < 1:
@@ -106,9 +119,9 @@ def _plan(levels, rule):
     """The order in which to compute the levels: a list of (n, source), finest first, where
     source is None (pool level n directly from the map) or an already computed level m with
     m % n == 0 (derive level n by a max over (m/n)^2 level-m bins; exact, see module doc).
-    {1, 2, 3, 6} -> [(6, None), (3, 6), (2, 6), (1, 2)]. Derivation needs the adaptive rule:
-    for "sliding" every level is pooled directly."""
-    if rule != "adaptive":
+    {1, 2, 3, 6} -> [(6, None), (3, 6), (2, 6), (1, 2)]. Derivation is exact for the rules in
+    bins.NESTED_RULES ("adaptive", "release"; module doc); for "sliding" every level is pooled directly."""
+    if rule not in NESTED_RULES:
         return [(n, None) for n in levels]
     steps = []
     for n in sorted(levels, reverse=True):
@@ -121,14 +134,16 @@ def _plan(levels, rule):
 # public entry point
 
 
-def spatial_pyramid_pool(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_argmax=False, backend="auto"):
+def spatial_pyramid_pool(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int] = DETECTION_LEVELS,
+                         rule: str = "adaptive", return_argmax: bool = False, backend: str = "auto"
+                         ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """SPP of K windows of one feature map (paper §2.3, detection §4.1).
 
     fmap: float [C, H, W]; cells: int [K, 4] inclusive (cx0, cy0, cx1, cy1) inside the map.
     Returns [K, C*sum(n^2)] on fmap's device and dtype, release layout
     (level_offset + c*n*n + by*n + bx); with return_argmax also a LongTensor of the same shape
-    holding the flat index y*W + x of each maximum (smallest index on ties).
-    backend: "auto" (numba on CPU when installed, else torch), "numba" or "torch".
+    holding the flat index y*W + x of each maximum (smallest index on ties; -1 where the "release"
+    rule's floor of 0 is the value). backend: "auto" (numba on CPU when installed, else torch), "numba" or "torch".
     Not differentiable (use SpatialPyramidPooling for training).
     """
     cells, levels = check_inputs(fmap, cells, levels, rule)
@@ -142,7 +157,7 @@ def spatial_pyramid_pool(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", 
     return (out, arg) if return_argmax else out
 
 
-def _choose_backend(fmap, backend):
+def _choose_backend(fmap: torch.Tensor, backend: str) -> str:
     """The dispatch: numba for CPU tensors when numba imports, the torch sparse table otherwise."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
@@ -159,9 +174,12 @@ def _choose_backend(fmap, backend):
 # the slow, obvious oracle
 
 
-def spp_reference(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_argmax=False):
+def spp_reference(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int] = DETECTION_LEVELS,
+                  rule: str = "adaptive", return_argmax: bool = False
+                  ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Same contract as spatial_pyramid_pool, computed with Python loops over windows,
-    levels and bins and a torch max on each slice. Slow; for tests and benchmarks."""
+    levels and bins and a torch max on each slice (then the "release" floor of 0). Slow; for tests
+    and benchmarks."""
     cells, levels = check_inputs(fmap, cells, levels, rule)
     c, h, w = fmap.shape
     k_all = len(cells)
@@ -180,7 +198,19 @@ def spp_reference(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive", return_
                     out_n[k, :, by, bx] = region.amax(dim=1)
                     if return_argmax:  # torch.argmax returns the first maximum (row-major)
                         arg_n[k, :, by, bx] = flat_index[ys, xs].reshape(-1)[region.argmax(dim=1)]
+    if rule == "release":
+        release_floor(out, arg)
     return (out, arg) if return_argmax else out
+
+
+def release_floor(out: torch.Tensor, arg: torch.Tensor | None) -> None:
+    """In place: out = max(out, 0) and arg = -1 where out was < 0 — the release's pooling starts every
+    maximum at 0 (``utils/spm_pool/spm_pool_caffe_mex.cpp``: ``memset((void*)pooled_cache, 0, ...)``
+    then ``_mm_max_ps``), so an all-negative bin pools to 0 and no cell gave that value."""
+    negative = out < 0
+    out.masked_fill_(negative, 0)
+    if arg is not None:
+        arg.masked_fill_(negative, -1)
 
 
 # ----------------------------------------------------------------------------------------
@@ -227,7 +257,7 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
     tallest = max(int((r1 - r0).max()) + 1 for (r0, r1), _ in bins.values())
     widest = max(int((q1 - q0).max()) + 1 for _, (q0, q1) in bins.values())
     fmap_hwc = fmap.permute(1, 2, 0).contiguous()
-    table = _sparse_table(fmap_hwc, tallest.bit_length(), widest.bit_length(), want_arg)
+    table = sparse_table(fmap_hwc, tallest.bit_length(), widest.bit_length(), want_arg)
     offsets = level_offsets(c, levels)
     chunk = max(1, chunk_elems // (c * max(n * n for n in bins)))
     for s in range(0, k_all, chunk):
@@ -236,110 +266,17 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
         for n, source in steps:
             if source is None:
                 (r0, r1), (q0, q1) = bins[n]
-                pooled[n] = _query_bins(table, r0[s:e], r1[s:e], q0[s:e], q1[s:e])
+                pooled[n] = query_bins(table, r0[s:e], r1[s:e], q0[s:e], q1[s:e])
             else:
-                pooled[n] = _derive_level(*pooled[source], source, n)
+                pooled[n] = derive_level(*pooled[source], source, n)
         for n in levels:  # release layout: offset + c*n*n + by*n + bx
             where = (slice(s, e), slice(offsets[n], offsets[n] + c * n * n))
             out[where].view(e - s, c, n * n).copy_(pooled[n][0].transpose(1, 2))
             if want_arg:
                 arg[where].view(e - s, c, n * n).copy_(pooled[n][1].transpose(1, 2))
+    if rule == "release":
+        release_floor(out, arg)
     return out, arg
-
-
-def _sparse_table(fmap_hwc, levels_h, levels_w, want_arg):
-    """Range-max tables over 2^i x 2^j blocks of a [H, W, C] map.
-
-    Returns (vals [levels_h*levels_w*H*W, C], args like vals (flat cell index, smallest on
-    ties; int32) or None, (H, W, levels_w)). Row ((i*levels_w + j)*H + y)*W + x holds the max
-    over rows y..y+2^i-1 x cols x..x+2^j-1; rows whose block does not fit are never read.
-    Memory: levels_h * levels_w copies of the map (16 for 6x6 bins on a 43x65 map)."""
-    h, w, c = fmap_hwc.shape
-    vals = fmap_hwc.new_empty((levels_h, levels_w, h, w, c))
-    args = None
-    if want_arg:
-        index_dtype = torch.int32 if h * w < 2**31 else torch.int64
-        args = torch.empty(vals.shape, dtype=index_dtype, device=vals.device)
-    for i in range(levels_h):
-        for j in range(levels_w):
-            if i == 0 and j == 0:
-                vals[0, 0] = fmap_hwc
-                if want_arg:
-                    args[0, 0] = torch.arange(h * w, device=vals.device).view(h, w, 1)
-                continue
-            # 2^i x 2^j block = max of two 2^i x 2^(j-1) blocks side by side (or stacked, j = 0)
-            (pi, pj, dim, step) = (i - 1, j, 0, 1 << (i - 1)) if j == 0 else (i, j - 1, 1, 1 << (j - 1))
-            size = vals.shape[2 + dim] - 2 * step + 1  # positions where the new block fits
-            if size <= 0:
-                continue
-            src, dst = vals[pi, pj], vals[i, j].narrow(dim, 0, size)
-            a_v, b_v = src.narrow(dim, 0, size), src.narrow(dim, step, size)
-            if not want_arg:
-                torch.maximum(a_v, b_v, out=dst)
-                continue
-            a_i, b_i = args[pi, pj].narrow(dim, 0, size), args[pi, pj].narrow(dim, step, size)
-            v, idx = _better(a_v, a_i, b_v, b_i)
-            dst.copy_(v)
-            args[i, j].narrow(dim, 0, size).copy_(idx)
-    flat_args = args.view(-1, c) if want_arg else None
-    return vals.view(-1, c), flat_args, (h, w, levels_w)
-
-
-def _better(best_v, best_i, v, i):
-    """Elementwise max of two candidates with their flat indices; ties -> smaller index."""
-    take = (v > best_v) | ((v == best_v) & (i < best_i))
-    return torch.where(take, v, best_v), torch.where(take, i, best_i)
-
-
-def _floor_log2(x):
-    """floor(log2(x)) for a LongTensor x >= 1, exact (integer bit trick, no float log)."""
-    out = torch.zeros_like(x)
-    for bit in (32, 16, 8, 4, 2, 1):
-        big = x >= (1 << bit)
-        out += big * bit
-        x = torch.where(big, x >> bit, x)
-    return out
-
-
-def _query_bins(table, r0, r1, q0, q1):
-    """Max over the n x n bins (rows r0..r1 [k, n] x cols q0..q1 [k, n], absolute inclusive) of
-    each window, each the max of 4 overlapping 2^i x 2^j table blocks (i = floor(log2 height)).
-    Returns values [k, n*n, C] and argmax (int64) or None."""
-    vals, args, (h, w, levels_w) = table
-    k, n = r0.shape
-    i, j = _floor_log2(r1 - r0 + 1), _floor_log2(q1 - q0 + 1)
-    base = (i[:, :, None] * levels_w + j[:, None, :]) * (h * w)  # [k, n, n] first row of table (i, j)
-    best_v = best_i = None
-    for y in (r0, r1 - (1 << i) + 1):  # top block row / bottom one (may coincide)
-        for x in (q0, q1 - (1 << j) + 1):
-            rows = (base + y[:, :, None] * w + x[:, None, :]).reshape(-1)
-            v = vals.index_select(0, rows).view(k, n * n, -1)
-            if args is None:
-                best_v = v if best_v is None else torch.maximum(best_v, v, out=best_v)
-                continue
-            idx = args.index_select(0, rows).view(k, n * n, -1)
-            best_v, best_i = (v, idx) if best_v is None else _better(best_v, best_i, v, idx)
-    return best_v, (best_i.long() if args is not None else None)
-
-
-def _derive_level(values, argmax, m, n):
-    """Coarse level n from fine level m (m % n == 0, adaptive rule): max over r x r fine bins,
-    r = m/n. values [k, m*m, C] -> [k, n*n, C]; exact (see module doc), ties -> smaller index."""
-    k, _, c = values.shape
-    r = m // n
-    fine_v = values.view(k, n, r, n, r, c)  # fine bin (by*r + a, bx*r + b) -> group (by, bx)
-    fine_i = argmax.view(k, n, r, n, r, c) if argmax is not None else None
-    best_v, best_i = fine_v[:, :, 0, :, 0], (fine_i[:, :, 0, :, 0] if argmax is not None else None)
-    for a in range(r):
-        for b in range(r):
-            if a == b == 0:
-                continue
-            if argmax is None:
-                best_v = torch.maximum(best_v, fine_v[:, :, a, :, b])
-            else:
-                best_v, best_i = _better(best_v, best_i, fine_v[:, :, a, :, b], fine_i[:, :, a, :, b])
-    best_v = best_v.reshape(k, n * n, c)
-    return best_v, (best_i.reshape(k, n * n, c) if argmax is not None else None)
 
 
 # ----------------------------------------------------------------------------------------
@@ -372,7 +309,7 @@ def _pool_numba(fmap, cells, levels, rule, want_arg):
     arg = _empty(out.shape if want_arg else (1, 1), torch.int64, "cpu")
     if k_all:
         with _KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
-            _kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg)
+            _kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg, rule == "release")
     return out.to(fmap.dtype), (arg if want_arg else None)
 
 
@@ -438,11 +375,12 @@ if numba is not None:  # kernels compile on first call; numba's disk cache makes
                 acc[ch] = v if v > acc[ch] else acc[ch]
 
     @_jit(parallel=True, fastmath=False)
-    def _kernel(fmap, r0, r1, q0, q1, plan, out, arg, want_arg):
+    def _kernel(fmap, r0, r1, q0, q1, plan, out, arg, want_arg, floor0):
         """For each window k (in parallel), follow the plan (rows: n, source step or -1, edge
         column, first scratch row, output offset): pool the direct levels' bins from the map,
         derive the others by a max over r x r finer bins, then write every level in release
-        layout out[k, offset + c*n*n + by*n + bx]."""
+        layout out[k, offset + c*n*n + by*n + bx]. floor0: the release's maxima start at 0
+        (a negative maximum is written as 0, its argmax as -1; see release_floor)."""
         n_ch = fmap.shape[2]
         n_bins = 0
         for st in range(plan.shape[0]):
@@ -480,11 +418,13 @@ if numba is not None:  # kernels compile on first call; numba's disk cache makes
                 n, first, offset = plan[st, 0], plan[st, 3], plan[st, 4]
                 for ch in range(n_ch):
                     for b in range(n * n):
-                        out[k, offset + ch * n * n + b] = vals[first + b, ch]
+                        v = vals[first + b, ch]
+                        out[k, offset + ch * n * n + b] = 0 if floor0 and v < 0 else v
                 if want_arg:
                     for ch in range(n_ch):
                         for b in range(n * n):
-                            arg[k, offset + ch * n * n + b] = idxs[first + b, ch]
+                            neg = floor0 and vals[first + b, ch] < 0
+                            arg[k, offset + ch * n * n + b] = -1 if neg else idxs[first + b, ch]
 
 
 # ----------------------------------------------------------------------------------------
@@ -495,25 +435,32 @@ class SpatialPyramidPooling(nn.Module):
     """SPP layer for whole maps (paper §2.3, multi-size training): [B, C, H, W] ->
     [B, C*sum(n^2)] for any H, W >= 1.
 
-    Adaptive bins (paper Appendix A) via F.adaptive_max_pool2d per level, flattened
-    channel-major (c*n*n + by*n + bx) and concatenated in level order (release layout).
-    Differentiable; equals spatial_pyramid_pool with the whole-map window.
+    rule "adaptive" (default): bins of paper Appendix A via F.adaptive_max_pool2d per level,
+    flattened channel-major (c*n*n + by*n + bx) and concatenated in level order (release layout).
+    Any other bin rule ("release", "sliding"): spatial_pyramid_pool_grad on the whole-map window of
+    each map. Differentiable; equals spatial_pyramid_pool with the whole-map window. No parameters.
     """
 
-    def __init__(self, levels=DETECTION_LEVELS):
+    def __init__(self, levels: Sequence[int] = DETECTION_LEVELS, rule: str = "adaptive"):
         super().__init__()
         self.levels = check_levels(levels)
+        check_rule(rule)
+        self.rule = rule
 
-    def output_length(self, channels):
+    def output_length(self, channels: int) -> int:
+        """C * sum(n^2) for ``channels`` input channels."""
         return vector_length(channels, self.levels)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ValueError(f"SpatialPyramidPooling expects [B, C, H, W], got shape {tuple(x.shape)}")
-        return torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in self.levels], dim=1)
+        if self.rule == "adaptive":
+            return torch.cat([F.adaptive_max_pool2d(x, n).flatten(1) for n in self.levels], dim=1)
+        whole = torch.tensor([[0, 0, x.shape[3] - 1, x.shape[2] - 1]])
+        return torch.cat([spatial_pyramid_pool_grad(m, whole, self.levels, self.rule) for m in x])
 
-    def extra_repr(self):
-        return f"levels={self.levels}"
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}" + ("" if self.rule == "adaptive" else f", rule={self.rule!r}")
 
 
 # ----------------------------------------------------------------------------------------
@@ -522,32 +469,40 @@ class SpatialPyramidPooling(nn.Module):
 
 class _WindowPool(torch.autograd.Function):
     """Max pooling's gradient is a scatter: each output's gradient goes to the one fmap cell
-    that held its maximum (the argmax). Forward is the fast kernel with return_argmax."""
+    that held its maximum (the argmax). Forward is the fast kernel with return_argmax. An
+    argmax of -1 (the "release" floor of 0, no cell) gets no gradient."""
 
     @staticmethod
     def forward(ctx, fmap, cells, levels, rule):
         out, arg = spatial_pyramid_pool(fmap, cells, levels, rule, return_argmax=True)
         c, h, w = fmap.shape
         chan = torch.cat([torch.arange(c, device=fmap.device).repeat_interleave(n * n) for n in levels])
-        ctx.save_for_backward(chan[None] * (h * w) + arg)
+        ctx.save_for_backward(torch.where(arg >= 0, chan[None] * (h * w) + arg, -1))
         ctx.shape = (c, h, w)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
+        index, grad = index.reshape(-1), grad.reshape(-1)
+        keep = index >= 0
         g = torch.zeros(math.prod(ctx.shape), dtype=grad.dtype, device=grad.device)
-        g.index_add_(0, index.reshape(-1), grad.reshape(-1))
+        if bool(keep.all()):
+            g.index_add_(0, index, grad)
+        else:
+            g.index_add_(0, index[keep], grad[keep])
         return g.view(ctx.shape), None, None, None
 
 
-def spatial_pyramid_pool_grad(fmap, cells, levels=DETECTION_LEVELS, rule="adaptive"):
+def spatial_pyramid_pool_grad(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int] = DETECTION_LEVELS,
+                              rule: str = "adaptive") -> torch.Tensor:
     """spatial_pyramid_pool with a gradient to ``fmap`` (same contract, no argmax output).
 
     The paper fine-tunes only the fc layers (§4): SPP-net's windows come from many images, and
     back-propagating through their large receptive fields was deemed too costly. Fast R-CNN (§2.3)
     showed that with one or two images per mini-batch the backward pass through the pooling layer
-    is cheap, and that it pays. This is that backward pass: d out / d fmap is 1 at each bin's argmax.
+    is cheap, and that it pays. This is that backward pass: d out / d fmap is 1 at each bin's argmax
+    (0 for the "release" rule's floor of 0).
     """
     levels = check_levels(levels)
     return _WindowPool.apply(fmap, torch.as_tensor(cells), levels, rule)
