@@ -1,6 +1,7 @@
 """The offline lesson export (``python -m sppviz lesson``): figures, analysis.json, handout.html, lesson.zip."""
 
 import argparse
+import dataclasses
 import json
 import re
 import zipfile
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sppviz import lesson
-from sppviz.i18n import STRINGS
+from sppviz import analysis, i18n, lesson
+from sppviz.analysis.images import load_image
+from sppviz.i18n import LANGS, STRINGS, narrative, t
 from sppviz.method import geometry, pyramid
 from sppviz.model.weights import ASSETS, load_default_detector
 
@@ -154,3 +156,94 @@ def test_main_with_a_given_window_and_levels(tiny_model_path, tmp_path, monkeypa
             lesson.export_lesson(EXAMPLE, tmp_path / "bad", lang="fr", detector=det)
     finally:
         load_default_detector.cache_clear()
+
+
+# ---------------------------------------------------------------------------------- handout text
+
+
+@pytest.fixture(scope="module")
+def handout_inputs(tiny_model_path):
+    """(analysis, window detail, analysis.json data) of the example with the tiny model: handout_html's inputs."""
+    det = load_default_detector(tiny_model_path)
+    img, notices = load_image(EXAMPLE)
+    a = analysis.analyze(img, det, (688,), notices=notices)
+    d = analysis.window_detail(a, lesson.pick_window(a), (1, 2, 3, 6))
+    before, after = a.detections(lesson.SCORE_THRESH, lesson.NMS_IOU)
+    return a, d, lesson.lesson_data(a, d, before, after, det.classes)
+
+
+# the narratives the handout prints (each step's, and the paragraphs under its panels)
+HANDOUT_NARRATIVES = ("nar_pyramid", "nar_features", "nar_projection", "nar_rules", "nar_rf", "nar_spp",
+                      "nar_vector", "nar_det")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_editing_a_hint_cannot_change_the_handout(handout_inputs, monkeypatch, lang):
+    a, d, data = handout_inputs
+    before = lesson.handout_html(a, d, data, "x.jpg", lang)
+    new_hints = {}
+    for key in HANDOUT_NARRATIVES:  # a translator rewrites every hint (the app's text changes with it)
+        n = dataclasses.replace(narrative(key, lang), hint=f"Tap the purple square number {key} twice.")
+        monkeypatch.setitem(i18n.NARRATIVES[lang], key, n)
+        monkeypatch.setitem(STRINGS[lang], key, i18n.compose(n, lang))
+        new_hints[key] = n
+    assert t("nar_spp", lang).endswith("Tap the purple square number nar_spp twice.")
+    after = lesson.handout_html(a, d, data, "x.jpg", lang)
+    assert after == before and "purple" not in after
+    for key, n in new_hints.items():
+        assert lesson.inline_html(n.body) in after, key
+        if n.title:
+            assert f"<strong>{n.title}{'。' if lang == 'zh' else '.'}</strong>" in after, key
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_handout_prints_title_and_body_but_not_the_hint(handout_inputs, lang):
+    text = lesson.handout_html(*handout_inputs, "x.jpg", lang)
+    hints = 0
+    for key in HANDOUT_NARRATIVES:
+        n = narrative(key, lang)
+        assert f"<p>{lesson.inline_html(i18n.compose(n, lang, hint=False))}</p>" in text, key
+        if n.hint:
+            hints += 1
+            assert lesson.inline_html(n.hint) not in text, key
+    assert hints >= 2  # nar_spp and nar_det ask for a click in the app
+    # the captions drop the labels' click hints (labels of their own, not cut out of the app's)
+    assert t("win_img_print", lang) in text and t("win_img", lang) not in text
+    assert t("spp_values_print", lang) in text and t("spp_values", lang) not in text
+
+
+def test_without_clicks_is_the_narrative_without_its_hint():
+    for lang in LANGS:
+        for key in i18n.NARRATIVES[lang]:
+            n = narrative(key, lang)
+            assert lesson.without_clicks(t(key, lang)) == i18n.compose(n, lang, hint=False), (lang, key)
+    assert lesson.without_clicks(t("nar_spp")).endswith("does not always give $n$ bins.")
+    assert lesson.without_clicks(t("nar_det", "zh")).endswith("（论文 §4）。")
+    assert lesson.without_clicks("Click here.") == "Click here."  # not a narrative: unchanged
+
+
+def test_markdown_and_formulas_as_html():
+    html = lesson.inline_html("**Step.** *a* `roi_pool` <b>x</b> $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ and *b*")
+    assert html.startswith("<strong>Step.</strong> <em>a</em> <code>roi_pool</code> &lt;b&gt;x&lt;/b&gt; ")
+    assert ('<span class="math">s<sup>*</sup> = argmin<sub>s</sub> |w\u2009h\u2009f<sub>s</sub><sup>2</sup>'
+            " − 224<sup>2</sup>|</span> and <em>b</em>") in html
+    assert lesson.tex_html("v = \\mathrm{SPP}(F_{s^*}, w)") == \
+        '<span class="math">v = SPP(F<sub>s<sup>*</sup></sub>, w)</span>'
+    assert lesson.tex_html("\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1") == \
+        '<span class="math">⌊ i\u2009a/n ⌋ … ⌈ (i+1)\u2009a/n ⌉ − 1</span>'
+    assert lesson.tex_html("\\{1, 2\\} \\cdot x<y") == '<span class="math">{1, 2} · x&lt;y</span>'
+    assert lesson.inline_html("costs $5") == "costs $5" and lesson.inline_html("a $$ b") == "a $$ b"  # not formulas
+    with pytest.raises(ValueError, match="frac"):
+        lesson.tex_html("\\frac{a}{b}")
+    with pytest.raises(ValueError, match="braces"):
+        lesson.tex_html("F_{s")
+    assert lesson.heading_text("# sppviz — SPP-net") == "sppviz — SPP-net"
+    assert lesson.heading_text(t("rules_title", "zh")) == "投影规则"
+
+
+def test_every_narrative_converts():
+    """No narrative uses a TeX command the handout cannot write as text, nor leaves a $ or a backslash."""
+    for lang in LANGS:
+        for key in i18n.NARRATIVES[lang]:
+            html = lesson.inline_html(t(key, lang))
+            assert "$" not in html and "\\" not in html and "**" not in html, (lang, key)
