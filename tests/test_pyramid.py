@@ -8,12 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sppviz.method.pyramid import (
+    BOX_SCALING_RULES,
     PAPER_SCALES,
     RELEASE_SCALES,
     SCALE_RULES,
     SINGLE_SCALE,
+    box_factor,
+    matlab_round,
     resize_image,
     scale_boxes,
+    scale_boxes_by_rule,
     scale_boxes_release,
     scale_factor,
     scale_scores,
@@ -76,6 +80,35 @@ def test_scale_boxes_release_is_endpoint_preserving():
     np.testing.assert_allclose(scale_boxes_release(x, min_side, s), ref)
     with pytest.raises(ValueError, match="min_side"):
         scale_boxes_release(x, 1, s)
+
+
+def test_box_scaling_rules():
+    assert BOX_SCALING_RULES == ("fast-rcnn", "release")
+    box = np.array([222.0, 179.0, 495.0, 189.0])
+    fast = scale_boxes_by_rule(box, (500, 375), 576, "fast-rcnn")
+    np.testing.assert_array_equal(fast, box * (576 / 375))  # unchanged behaviour: box · s / min_side
+    np.testing.assert_array_equal(scale_boxes_by_rule(box, (500, 375), 576), fast)  # the default
+    rel = scale_boxes_by_rule(box, (500, 375), 576, "release")
+    np.testing.assert_array_equal(rel, box * 575 / 374)  # (x·(s − 1))/(m − 1), the .m file's order
+    ones = (box + 1 - 1) * (576 - 1) / (375 - 1) + 1  # spp_features_convX_to_poolX.m, 1-based
+    np.testing.assert_array_equal(rel + 1, ones)
+    assert box_factor((500, 375), 576, "release") == 575 / 374 and box_factor((375, 500), 576) == 576 / 375
+    t = scale_boxes_by_rule(torch.tensor([[0.0, 0.0, 374.0, 499.0]]), (375, 500), 688, "release")
+    assert t.dtype == torch.float64 and t.tolist() == [[0.0, 0.0, 687.0, 499 * 687 / 374]]
+    t32 = scale_boxes_by_rule(torch.tensor([[10.0, 20.0, 30.0, 40.0]]), (100, 200), 50, "fast-rcnn")
+    assert t32.dtype == torch.float32 and t32.tolist() == [[5, 10, 15, 20]]
+    for bad in ("paper", "Release", None):
+        with pytest.raises(ValueError, match="fast-rcnn, release"):
+            scale_boxes_by_rule(box, (500, 375), 576, bad)
+    with pytest.raises(ValueError, match="min_side - 1"):
+        scale_boxes_by_rule(box, (1, 375), 576, "release")
+    with pytest.raises(ValueError, match="image_wh"):
+        box_factor(500, 576)
+
+
+def test_matlab_round_is_half_away_from_zero_exactly():
+    v = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994, 2.4999999999999996, 3.0, -3.2])
+    np.testing.assert_array_equal(matlab_round(v), [1, 2, 3, -1, -3, 0, 2, 3, -3])
 
 
 def test_paper_rule_known_answers():
