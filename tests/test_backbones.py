@@ -313,3 +313,54 @@ def test_zf_lrn_is_the_fast_one_with_the_same_outputs():
             setattr(t.layers, name, nn.LocalResponseNorm(3, alpha=5e-5, beta=0.75, k=1.0))
         ref = t(x)
     torch.testing.assert_close(fast, ref)
+
+
+# --- within-channel LRN (the release's model-defs/Zeiler_conv5.prototxt: norm_region WITHIN_CHANNEL) -------
+
+def within_channel_lrn_loop(x: np.ndarray, size: int, alpha: float, beta: float) -> np.ndarray:
+    """Caffe's WITHIN_CHANNEL LRN as a plain loop (float64): out = x · (1 + alpha/size² · Σ x²)^−beta, Σ over
+    the size × size neighbourhood of the same channel, cells outside the map counting as 0."""
+    n, c, h, w = x.shape
+    r = (size - 1) // 2
+    out = np.empty_like(x)
+    for b in range(n):
+        for ch in range(c):
+            for y in range(h):
+                for xx in range(w):
+                    total = 0.0
+                    for yy in range(y - r, y + r + 1):
+                        for xs in range(xx - r, xx + r + 1):
+                            if 0 <= yy < h and 0 <= xs < w:
+                                total += x[b, ch, yy, xs] ** 2
+                    out[b, ch, y, xx] = x[b, ch, y, xx] * (1.0 + alpha / size**2 * total) ** -beta
+    return out
+
+
+@pytest.mark.parametrize("size, alpha", [(3, 5e-5), (3, 0.5), (5, 2.0), (1, 1.0)])
+def test_within_channel_lrn_equals_the_plain_loop(size, alpha):
+    from sppviz.model.backbones import WithinChannelLRN
+    gen = torch.Generator().manual_seed(size)
+    x = torch.randn(2, 3, 6, 7, generator=gen, dtype=torch.float64) * 4
+    lrn = WithinChannelLRN(size, alpha=alpha, beta=0.75)
+    want = within_channel_lrn_loop(x.numpy(), size, alpha, 0.75)
+    np.testing.assert_allclose(lrn(x).numpy(), want, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(lrn(x.float()).numpy(), want, rtol=1e-5, atol=1e-6)  # float32, as Caffe
+    # it is not the cross-channel LRN (for size > 1); each channel is normalised on its own
+    assert size == 1 or not torch.allclose(lrn(x), nn.LocalResponseNorm(size, alpha, 0.75, 1.0)(x))
+    assert torch.equal(lrn(x)[:, :1], lrn(x[:, :1]))
+    assert torch.autograd.gradcheck(lrn, (x[:1, :2, :4, :5].clone().requires_grad_(),))
+    with pytest.raises(ValueError, match="odd"):
+        WithinChannelLRN(4)
+
+
+def test_zf5_release_normalises_within_channel_and_zf5_across():
+    from sppviz.model.backbones import CrossChannelLRN, WithinChannelLRN
+    rel, paper = _small("zf5-release"), _small("zf5")
+    for name in ("norm1", "norm2"):
+        lrn = getattr(rel.layers, name)
+        assert isinstance(lrn, WithinChannelLRN) and (lrn.size, lrn.alpha, lrn.beta) == (3, 5e-5, 0.75)
+        assert isinstance(getattr(paper.layers, name), CrossChannelLRN)
+    assert "WITHIN_CHANNEL" in repr(rel.layers.norm1)
+    assert rel.geometry.offset == 20.0  # the geometry walk accepts the within-channel LRN
+    # no parameters: the same state dict keys for both ZF-5 variants, so weights move between them
+    assert rel.state_dict().keys() == paper.state_dict().keys()

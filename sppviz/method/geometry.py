@@ -81,8 +81,9 @@ def _layer_params(m):
 def _walk(layers, prefix=""):
     """Yield (name, module) for every conv/pool in `layers`, recursing into containers.
 
-    Shape-preserving modules are skipped; anything else raises ValueError (its effect on
-    geometry is unknown).
+    Shape-preserving modules (those listed above, or any module with a true ``preserves_geometry``
+    attribute, e.g. ``backbones.WithinChannelLRN``) are skipped; anything else raises ValueError (its
+    effect on geometry is unknown).
     """
     if isinstance(layers, nn.Module) and not isinstance(layers, _CONTAINERS):
         layers = [layers]  # a single layer
@@ -93,7 +94,7 @@ def _walk(layers, prefix=""):
             yield from _walk(m, prefix=name + ".")
         elif isinstance(m, _GEOMETRIC):
             yield name, m
-        elif not isinstance(m, _SHAPE_PRESERVING):
+        elif not (isinstance(m, _SHAPE_PRESERVING) or getattr(m, "preserves_geometry", False)):
             raise ValueError(
                 f"layer {name} ({type(m).__name__}) may change the geometry; supported: "
                 "Conv2d, MaxPool2d, AvgPool2d and shape-preserving layers (ReLU, LRN, "

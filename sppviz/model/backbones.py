@@ -7,10 +7,16 @@ at conv5 + ReLU.  Four trunks are registered in ``NAMES``:
 name       layers                                                       stride offset  size
 ========== ============================================================ ====== ====== =====
 zf5        paper Table 1 ZF-5, floor(k/2) padding everywhere (App. A)     16      0    139
-zf5-release ZF-5 with the release prototxt paddings, Caffe ceil pools     16     20    139
+zf5-release ZF-5 as the release prototxt: paddings, ceil pools, LRN within   16     20    139
 alexnet    torchvision AlexNet ``features[:12]`` (no pool5)               16     15    163
 vgg16      torchvision VGG16 ``features[:30]`` (conv5_3 + ReLU, no pool5) 16    7.5    196
 ========== ============================================================ ====== ====== =====
+
+LRN (``norm1``/``norm2``, local_size 3, alpha 5e-5, beta 0.75): ``zf5`` normalises ACROSS channels
+(``CrossChannelLRN``, as Zeiler & Fergus 2013 §2 describe ZF's "local contrast operation that normalizes
+the responses across feature maps"; the bundled model is trained with it); ``zf5-release`` normalises
+WITHIN each channel (``WithinChannelLRN``), as the release's ``model-defs/Zeiler_conv5.prototxt`` says
+(``norm_region: WITHIN_CHANNEL``). Neither has parameters: the same weights load into both.
 
 The geometry column is never hard-coded: ``Trunk.geometry`` is computed from the layers by
 ``sppviz.method.geometry.receptive_field`` (docs/rules.md); the tests check it against the values above.
@@ -35,7 +41,7 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +90,7 @@ class Trunk(nn.Module):
     computed from ``layers``), buffers ``mean``/``std`` (shape [3], RGB, 0..255 pixel units).
     """
 
-    def __init__(self, name: str, layers: nn.Sequential, mean, std):
+    def __init__(self, name: str, layers: nn.Sequential, mean: Sequence[float], std: Sequence[float]):
         super().__init__()
         self.name = name
         self.layers = layers
@@ -102,7 +108,7 @@ class Trunk(nn.Module):
         """x: float [B, 3, H, W] already normalised (see ``preprocess``) -> conv5 [B, C, h, w]."""
         return self.layers(x)
 
-    def feature_size(self, in_hw) -> tuple[int, int]:
+    def feature_size(self, in_hw: tuple[int, int]) -> tuple[int, int]:
         """conv5 (h, w) for an input of (H, W) pixels (conv/pool arithmetic incl. ceil mode)."""
         return feature_size(self.layers, in_hw)
 
@@ -173,12 +179,44 @@ class CrossChannelLRN(nn.LocalResponseNorm):
         return _CrossChannelLRN.apply(x, self.size, self.alpha, self.beta, self.k)
 
 
-def _lrn() -> nn.LocalResponseNorm:
-    """Caffe ZF ``norm1``/``norm2``: local_size 3, alpha 5e-5, beta 0.75, k 1 (across channels).
+class WithinChannelLRN(nn.Module):
+    """Caffe's LRN with ``norm_region: WITHIN_CHANNEL`` (the release's ``model-defs/Zeiler_conv5.prototxt``
+    norm1/norm2): for each channel separately,
 
-    Caffe computes x / (1 + alpha/n * sum x^2)^beta, which is exactly PyTorch's formula with the
-    same alpha (PyTorch also divides alpha by size).
+        out = x · (1 + alpha/size² · Σ x²)^(−beta),  Σ over the size × size spatial neighbourhood,
+
+    zero-padded. Caffe builds it (``src/caffe/layers/lrn_layer.cpp``) as AVE pooling of x² with kernel
+    ``size``, stride 1 and pad (size − 1)/2 — which divides by size² including the padded zeros — then a
+    power layer (shift 1, scale alpha, power −beta) and a product with x. Caffe's ``k`` is not used in
+    this mode (the shift is 1). Input [N, C, H, W] or [C, H, W]; no parameters; keeps the geometry."""
+
+    preserves_geometry = True  # read by sppviz.method.geometry's layer walk
+
+    def __init__(self, size: int = 3, alpha: float = 5e-5, beta: float = 0.75):
+        super().__init__()
+        if not (isinstance(size, int) and size >= 1 and size % 2 == 1):
+            raise ValueError(f"WITHIN_CHANNEL LRN needs an odd local_size >= 1 (Caffe checks it), got {size!r}")
+        self.size, self.alpha, self.beta = size, float(alpha), float(beta)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean_sq = nn.functional.avg_pool2d(x * x, self.size, stride=1, padding=(self.size - 1) // 2,
+                                           count_include_pad=True)
+        return x * (1.0 + self.alpha * mean_sq).pow(-self.beta)
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, norm_region=WITHIN_CHANNEL"
+
+
+def _lrn(within_channel: bool = False) -> nn.Module:
+    """ZF ``norm1``/``norm2``: local_size 3, alpha 5e-5, beta 0.75.
+
+    Across channels (``zf5``): x / (1 + alpha/n · Σ_{n channels} x²)^beta, Caffe's ACROSS_CHANNELS formula,
+    which is exactly PyTorch's (PyTorch also divides alpha by size), k = 1.
+    Within channel (``zf5-release``, the release prototxt's ``norm_region: WITHIN_CHANNEL``):
+    ``WithinChannelLRN``, alpha divided by n² over an n × n spatial neighbourhood.
     """
+    if within_channel:
+        return WithinChannelLRN(size=3, alpha=5e-5, beta=0.75)
     return CrossChannelLRN(size=3, alpha=5e-5, beta=0.75, k=1.0)
 
 
@@ -189,20 +227,22 @@ def _scaled(channels: int, width: float) -> int:
 def _zf5_layers(width: float, release: bool) -> nn.Sequential:
     """ZF-5 conv1..conv5 (paper Table 1, docs/rules.md): ReLU after each conv, LRN after conv1/2.
 
-    ``release=False``: floor(k/2) padding on every conv and pool (paper Appendix A) -> offset 0.
+    ``release=False``: floor(k/2) padding on every conv and pool (paper Appendix A) -> offset 0;
+    cross-channel LRN.
     ``release=True``: release prototxt paddings (conv1 p1, pools p0 in Caffe ceil mode, conv2 p0)
-    -> conv5 cell i centred at pixel 20 + 16 i (docs/rules.md).
+    -> conv5 cell i centred at pixel 20 + 16 i (docs/rules.md); within-channel LRN
+    (``model-defs/Zeiler_conv5.prototxt``: ``norm_region: WITHIN_CHANNEL``).
     """
     c1, c2, c3, c4, c5 = (_scaled(c, width) for c in ZF_CHANNELS)
     p_conv1, p_pool, p_conv2, ceil = (1, 0, 0, True) if release else (3, 1, 2, False)
     return nn.Sequential(OrderedDict([
         ("conv1", nn.Conv2d(3, c1, 7, stride=2, padding=p_conv1)),
         ("relu1", nn.ReLU(inplace=True)),
-        ("norm1", _lrn()),
+        ("norm1", _lrn(within_channel=release)),
         ("pool1", nn.MaxPool2d(3, stride=2, padding=p_pool, ceil_mode=ceil)),
         ("conv2", nn.Conv2d(c1, c2, 5, stride=2, padding=p_conv2)),
         ("relu2", nn.ReLU(inplace=True)),
-        ("norm2", _lrn()),
+        ("norm2", _lrn(within_channel=release)),
         ("pool2", nn.MaxPool2d(3, stride=2, padding=p_pool, ceil_mode=ceil)),
         ("conv3", nn.Conv2d(c2, c3, 3, padding=1)),
         ("relu3", nn.ReLU(inplace=True)),
@@ -311,7 +351,7 @@ def build(name: str, weights: str | os.PathLike | None = None, width: float = 1.
         pass
     elif isinstance(weights, str) and weights == "imagenet":
         state = load_imagenet_classifier(name)
-        load_trunk_state(trunk, _torchvision_to_trunk_keys(trunk, state), source=KNOWN_WEIGHTS[name])
+        load_trunk_state(trunk, torchvision_to_trunk_keys(trunk, state), source=KNOWN_WEIGHTS[name])
     else:
         load_trunk_state(trunk, _read_safetensors(weights), source=str(weights))
     return trunk.eval()
@@ -383,8 +423,9 @@ def _width_hint(trunk: Trunk, state: Mapping[str, torch.Tensor]) -> str:
     return ""
 
 
-def _torchvision_to_trunk_keys(trunk: Trunk, state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Map torchvision ``features.{i}.{param}`` keys to ``layers.{name_i}.{param}``; drop the rest."""
+def torchvision_to_trunk_keys(trunk: Trunk, state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Map torchvision ``features.{i}.{param}`` keys (a torchvision AlexNet / VGG16 state dict) to this
+    trunk's ``layers.{name_i}.{param}``; drop the rest (classifier etc.)."""
     names = [n for n, _ in trunk.layers.named_children()]
     out = {}
     for key, value in state.items():

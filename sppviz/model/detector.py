@@ -354,7 +354,7 @@ def imagenet_net(name: str, state: dict | None = None) -> SPPNet:
     tv = getattr(torchvision.models, name)(weights=None)
     tv.load_state_dict(state)
     trunk = backbones.build(name)
-    backbones.load_trunk_state(trunk, backbones._torchvision_to_trunk_keys(trunk, state), source=name)
+    backbones.load_trunk_state(trunk, backbones.torchvision_to_trunk_keys(trunk, state), source=name)
     categories = torchvision.models.get_model_weights(name).IMAGENET1K_V1.meta["categories"]
     net = SPPNet(trunk, tuple(categories), (IMAGENET_LEVEL[name],), hidden=1)
     net.head = ImageNetHead(tv.classifier, len(categories))
