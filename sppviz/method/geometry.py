@@ -11,6 +11,7 @@ into a cell range (paper Appendix A, the authors' release, Fast R-CNN's roi_pool
 """
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -102,7 +103,10 @@ def _walk(layers, prefix=""):
             )
 
 
-def receptive_field_table(layers):
+Layers = nn.Module | Iterable[nn.Module]
+
+
+def receptive_field_table(layers: Layers) -> list[dict]:
     """Per conv/pool layer, the geometry *after* that layer (standard RF arithmetic, docs/rules.md).
 
     Returns a list of dicts with keys: name, type, kernel, stride, padding, dilation, jump,
@@ -125,7 +129,7 @@ def receptive_field_table(layers):
     return rows
 
 
-def receptive_field(layers):
+def receptive_field(layers: Layers) -> Geometry:
     """Geometry (stride, offset, size) of the last feature map of a conv/pool stack."""
     rows = receptive_field_table(layers)
     if not rows:
@@ -143,7 +147,7 @@ def _out_len(n, k, s, p, d, ceil_mode):
     return out
 
 
-def feature_size(layers, in_hw):
+def feature_size(layers: Layers, in_hw: tuple[int, int]) -> tuple[int, int]:
     """Output (h, w) of the stack for an input of (h, w) pixels (ceil_mode honoured)."""
     h, w = in_hw
     if not (isinstance(h, (int, np.integer)) and isinstance(w, (int, np.integer)) and h > 0 and w > 0):
@@ -205,12 +209,25 @@ def _project_1d(lo, hi, S, o, rule):
     return left, right
 
 
-def project_window(box, geometry, rule="paper", map_hw=None):
+def project_window(box: Sequence[float], geometry: Geometry, rule: str = "paper",
+                   map_hw: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
     """Project a window onto the conv5 map; returns inclusive 0-based cells (cx0, cy0, cx1, cy1).
 
     box: (x1, y1, x2, y2) float pixels in the image the map was computed on (same scale).
     rule: "paper" | "original" | "fast-rcnn" (see PROJECTION_RULES and the module doc).
     map_hw: (H, W) of the map; if given, cells are clamped into [0, W-1] x [0, H-1].
+
+    "original" is ``utils/spm_pool/spm_pool_caffe_mex.cpp`` rewritten 0-based::
+
+        int x0_norm = int(floor((x0 - offset0 + offset) / min_times + 0.5) + 1);
+        int x1_norm = int(ceil((x1 - offset0 - offset) / min_times - 0.5) + 1);
+        if (x0_norm > x1_norm) { x0_norm = (x0_norm + x1_norm) / 2; x1_norm = x0_norm; }
+        box_norm[1] = std::min(rsp_widths[best_feat], std::max(1, x0_norm));
+
+    with 1-based pixels and cells: offset0 = geometry.offset + 1 (the 1-based pixel of cell 1's centre),
+    offset = RELEASE_MARGIN, min_times = stride. Same float64 operations in the same order; the
+    midpoint is floor((l + r)/2) here and C's truncation there, which differ only for a negative sum,
+    and both then clamp to the first cell; clamping comes after the midpoint fix in both.
     """
     _check_rule(rule)
     map_hw = _check_map_hw(map_hw)
@@ -265,7 +282,8 @@ def _round_half_away_t(v):
     return torch.where(v >= 0, r, -r)
 
 
-def project_windows(boxes, geometry, rule="paper", map_hw=None):
+def project_windows(boxes: np.ndarray | torch.Tensor | Sequence[Sequence[float]], geometry: Geometry,
+                    rule: str = "paper", map_hw: tuple[int, int] | None = None) -> torch.Tensor:
     """Vectorised project_window: boxes [K, 4] (tensor or ndarray) -> CPU LongTensor [K, 4] cells.
 
     Same float64 arithmetic as project_window, so the results are identical elementwise.
@@ -299,20 +317,20 @@ def project_windows(boxes, geometry, rule="paper", map_hw=None):
 # ----------------------------------------------------------------------------
 # cells -> image (back-projection, for drawing)
 
-def cell_centre(cx, cy, geometry):
+def cell_centre(cx: float, cy: float, geometry: Geometry) -> tuple[float, float]:
     """Image (x, y) of the receptive-field centre of cell (cx, cy)."""
     S, o = geometry.stride, geometry.offset
     return o + S * cx, o + S * cy
 
 
-def cell_box(cx, cy, geometry):
+def cell_box(cx: float, cy: float, geometry: Geometry) -> tuple[float, float, float, float]:
     """Receptive-field box (x1, y1, x2, y2) of cell (cx, cy): side geometry.size, centred on it."""
     x, y = cell_centre(cx, cy, geometry)
     r = (geometry.size - 1) / 2
     return x - r, y - r, x + r, y + r
 
 
-def cells_to_boxes(cells, geometry):
+def cells_to_boxes(cells: np.ndarray | torch.Tensor | Sequence[Sequence[int]], geometry: Geometry) -> torch.Tensor:
     """Cell ranges [K, 4] (cx0, cy0, cx1, cy1) -> float64 tensor [K, 4]: the image box spanned
     by the centres of the first and last cells (for drawing a projected window)."""
     c = torch.as_tensor(np.asarray(cells) if not isinstance(cells, torch.Tensor) else cells)
@@ -328,7 +346,8 @@ class RoIAlignSamples(NamedTuple):
     bins: np.ndarray    # [n, n, 4] (x1, y1, x2, y2) bin rectangles, feature-map coordinates
 
 
-def roialign_samples(box, stride, n, sampling_ratio=2, aligned=True):
+def roialign_samples(box: Sequence[float], stride: float, n: int, sampling_ratio: int = 2,
+                     aligned: bool = True) -> RoIAlignSamples:
     """The sample points torchvision's roi_align uses for an n x n output on `box`.
 
     box is in image pixels, passed as-is (roi_align treats x2 - x1 as the width);
