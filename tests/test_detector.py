@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 import torch
 
-from sppviz.model import evaluate, synthetic
-from sppviz.model.detector import Detector, SPPNet, decode_boxes, encode_boxes, postprocess, warp_crops
+from sppviz.method import geometry, pyramid
+from sppviz.model import backbones, evaluate, synthetic
+from sppviz.model.detector import (
+    Detector,
+    ScaleFeatures,
+    SPPNet,
+    decode_boxes,
+    encode_boxes,
+    pool_windows,
+    postprocess,
+    scale_windows,
+    warp_crops,
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +76,43 @@ def test_detect_gives_per_window_results_and_consistent_nms(detector):
     assert res.cells.shape == (K, 4) and res.pooled.shape[0] == K
     assert set(res.scale_index.tolist()) <= {0, 1}
     assert len(after) <= len(before) == K * len(detector.classes)
+
+
+def test_box_scaling_rule_reaches_the_cells(detector):
+    """Detector.windows scales the boxes by the named rule: "fast-rcnn" (default, as before) box·s/m,
+    "release" (box·(s − 1))/(m − 1); with release geometry the issue's example window moves one cell."""
+    scene = synthetic.make_scene(synthetic.EVAL_SEED_BASE)
+    feats = [detector.features(scene.image, s) for s in (480, 688)]
+    wh = (scene.image.shape[1], scene.image.shape[0])
+    windows = torch.as_tensor(scene.boxes, dtype=torch.float32)
+    default = detector.windows(feats, windows, wh)
+    fast = detector.windows(feats, windows, wh, box_scaling="fast-rcnn")
+    rel = detector.windows(feats, windows, wh, box_scaling="release")
+    assert torch.equal(default.cells, fast.cells) and torch.equal(default.probs, fast.probs)
+    for res, rule in ((fast, "fast-rcnn"), (rel, "release")):
+        for k in range(len(windows)):
+            f = feats[int(res.scale_index[k])]
+            sbox = pyramid.scale_boxes_by_rule(windows[k].double().numpy(), wh, f.scale, rule)
+            want = geometry.project_window(sbox.tolist(), detector.geometry, "paper", map_hw=tuple(f.fmap.shape[1:]))
+            assert tuple(res.cells[k].tolist()) == want, (rule, k)
+    with pytest.raises(ValueError, match="box scaling"):
+        detector.windows(feats, windows, wh, box_scaling="paper")
+
+
+def test_pool_windows_issue_example_and_scale_windows():
+    """Image 500×375, box (222, 179, 495, 189) at s = 576 on the release's ZF-5 geometry (offset 20, stride 16),
+    projection "original": cells (20, 16, 46, 17) 0-based under the release's box scaling, (20, 16, 46, 16) under
+    box·s/min_side (1-based in the release: (21, 17, 47, 18))."""
+    g = backbones.build("zf5-release", width=0.125).geometry
+    fmap = torch.zeros(8, 36, 48)  # conv5 of the 768×576 image
+    f = ScaleFeatures(576, (768, 576), pyramid.scale_factor(500, 375, 576), fmap)
+    assert f.min_side == 375
+    box = torch.tensor([[222.0, 179.0, 495.0, 189.0]])
+    assert scale_windows(box, f).dtype == torch.float32 and torch.equal(scale_windows(box, f), box * f.factor)
+    assert scale_windows(box, f, "release").tolist() == (box.double() * 575 / 374).tolist()
+    cells = {r: pool_windows([f], box, (500, 375), g, (1, 2), "original", "original", "release", r)[1][0].tolist()
+             for r in pyramid.BOX_SCALING_RULES}
+    assert cells == {"release": [20, 16, 46, 17], "fast-rcnn": [20, 16, 46, 16]}
 
 
 def test_rcnn_path_warps_each_window_to_224(detector):

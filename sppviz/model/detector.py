@@ -5,6 +5,7 @@ Data flow for one image (every step a plain function or a method with no hidden 
     image ─► image pyramid (min side = s)      pyramid.resize_image
           ─► conv5 once per scale              Detector.features      [C, h, w] per scale
     windows ─► one scale per window            pyramid.select_scales  (paper: area closest to 224²)
+            ─► into that scale's image         scale_windows          (box-scaling rule)
             ─► conv5 cells of the window       geometry.project_windows
             ─► fixed-length vector             pooling.spatial_pyramid_pool  [K, C·Σn²]
             ─► fc6, fc7, fc8 (+ box deltas)    SPPHead
@@ -12,6 +13,10 @@ Data flow for one image (every step a plain function or a method with no hidden 
 
 Boxes are (x1, y1, x2, y2) in original-image pixels (see ``sppviz/__init__``); scores are the
 softmax over ``len(classes) + 1`` outputs with background last.
+
+The per-window steps are ``pool_windows`` (no network needed), named by four rules — scale selection
+(``pyramid.SCALE_RULES``), box scaling (``pyramid.BOX_SCALING_RULES``), projection
+(``geometry.PROJECTION_RULES``) and bins (``bins.BIN_RULES``); ``sppviz.method.presets`` bundles them.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ class SPPNet(nn.Module):
     """conv5 trunk + spatial pyramid pooling + head. ``forward`` classifies whole images / crops
     [B, 3, H, W] (any H, W), which is how the network is pre-trained (paper §2.3)."""
 
-    def __init__(self, trunk: backbones.Trunk, classes: tuple[str, ...], levels=(1, 2, 3, 6),
+    def __init__(self, trunk: backbones.Trunk, classes: tuple[str, ...], levels: tuple[int, ...] = (1, 2, 3, 6),
                  hidden: int = 256, width: float = 1.0, meta: dict | None = None):
         super().__init__()
         self.trunk = trunk
@@ -136,13 +141,63 @@ def decode_boxes(windows: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class ScaleFeatures:
-    """conv5 of the whole image at one scale: ``fmap`` [C, h, w]; ``factor`` = s / min(W, H)."""
+    """conv5 of the whole image at one scale: ``fmap`` [C, h, w]; ``factor`` = s / min(W, H) of the
+    original image (W, H) (the "fast-rcnn" box scale, ``pyramid.scale_factor``)."""
 
     scale: int
     image_wh: tuple[int, int]  # size of the resized image fed to the trunk
     factor: float
     fmap: torch.Tensor
     seconds: float = 0.0
+
+    @property
+    def min_side(self) -> int:
+        """min(W, H) of the original image, recovered exactly from s and s / min(W, H)."""
+        return int(round(self.scale / self.factor))
+
+
+def scale_windows(windows: torch.Tensor | np.ndarray, feats: ScaleFeatures, box_scaling: str = "fast-rcnn"
+                  ) -> torch.Tensor | np.ndarray:
+    """Windows [K, 4] (original-image pixels) into the pixels of ``feats``' resized image, by the named
+    box-scaling rule (``pyramid.BOX_SCALING_RULES``): "fast-rcnn" windows · factor (as before, a float32
+    tensor stays float32), "release" (windows · (s − 1)) / (min_side − 1) in float64
+    (``spp_features_convX_to_poolX.m``, written 0-based; ``pyramid`` module doc)."""
+    pyramid.check_box_scaling(box_scaling)
+    if box_scaling == "fast-rcnn":
+        return pyramid.scale_boxes(windows, feats.factor)
+    return pyramid.scale_boxes_release(windows, feats.min_side, feats.scale)
+
+
+def pool_windows(feats: list[ScaleFeatures], windows: torch.Tensor, image_wh: tuple[int, int],
+                 geom: geometry.Geometry, levels: tuple[int, ...] = bins.DETECTION_LEVELS,
+                 scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive",
+                 box_scaling: str = "fast-rcnn") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """SPP-net's per-window steps (paper §4.1) on precomputed conv5 maps, without the network: for K windows
+    [K, 4] (original-image pixels of an image of size ``image_wh`` = (w, h)) pick one scale each
+    (``scale_rule``), scale the window into it (``box_scaling``), project it onto that map (``projection``,
+    clamped into the map) and pool it (``bin_rule``, ``levels``).
+
+    Returns (scale index [K] into ``feats``, cells [K, 4] inclusive 0-based (cx0, cy0, cx1, cy1) at that
+    scale, pooled [K, C·Σn²] on the maps' device, release layout). With the "release" preset
+    (``presets.PRESETS["release"]``) this is the release's ``spp_features_convX_to_poolX.m`` + MEX, bit for
+    bit (tests/test_release_parity.py)."""
+    pyramid.check_box_scaling(box_scaling)
+    windows = torch.as_tensor(windows).reshape(-1, 4)
+    scales = tuple(f.scale for f in feats)
+    sidx = pyramid.select_scales(windows, image_wh, scales, rule=scale_rule)
+    cells = torch.zeros((len(windows), 4), dtype=torch.long)
+    device = feats[0].fmap.device
+    pooled = torch.zeros((len(windows), bins.vector_length(feats[0].fmap.shape[0], levels)), device=device,
+                         dtype=feats[0].fmap.dtype)
+    for i, f in enumerate(feats):  # a loop over scales (≤ 8), never over windows
+        rows = torch.nonzero(sidx == i).flatten()
+        if len(rows) == 0:
+            continue
+        h, w = f.fmap.shape[1:]
+        c = geometry.project_windows(scale_windows(windows[rows], f, box_scaling), geom, projection, map_hw=(h, w))
+        cells[rows] = c
+        pooled[rows.to(device)] = pooling.spatial_pyramid_pool(f.fmap, c.to(device), levels, bin_rule)
+    return sidx, cells, pooled
 
 
 @dataclass
@@ -158,7 +213,7 @@ class Detections:
     def __len__(self) -> int:
         return len(self.scores)
 
-    def to_list(self, classes) -> list[dict]:
+    def to_list(self, classes: tuple[str, ...] | list[str]) -> list[dict]:
         return [{"box": [round(float(v), 1) for v in b], "label": classes[int(lab)],
                  "score": round(float(s), 4), "window": int(w)}
                 for b, s, lab, w in zip(self.boxes, self.scores, self.labels, self.window, strict=True)]
@@ -236,27 +291,17 @@ class Detector:
                              fmap, time.perf_counter() - t0)
 
     @torch.inference_mode()
-    def windows(self, feats: list[ScaleFeatures], windows, image_wh: tuple[int, int],
-                scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive") -> WindowResult:
-        """Score K windows (original-image boxes [K, 4]) using the conv5 maps in ``feats``."""
+    def windows(self, feats: list[ScaleFeatures], windows: np.ndarray | torch.Tensor, image_wh: tuple[int, int],
+                scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive",
+                box_scaling: str = "fast-rcnn") -> WindowResult:
+        """Score K windows (original-image boxes [K, 4]) using the conv5 maps in ``feats`` (``pool_windows``
+        with the model's levels, then the head)."""
         t0 = time.perf_counter()
         windows = torch.as_tensor(np.asarray(windows, dtype=np.float32)).reshape(-1, 4)
         scales = tuple(f.scale for f in feats)
-        sidx = pyramid.select_scales(windows, image_wh, scales, rule=scale_rule)
-        cells = torch.zeros((len(windows), 4), dtype=torch.long)
-        channels = feats[0].fmap.shape[0]
-        pooled = torch.zeros((len(windows), bins.vector_length(channels, self.net.levels)),
-                             device=self.device)
-        for i, f in enumerate(feats):  # a loop over scales (≤ 6), never over windows
-            rows = torch.nonzero(sidx == i).flatten()
-            if len(rows) == 0:
-                continue
-            h, w = f.fmap.shape[1:]
-            c = geometry.project_windows(pyramid.scale_boxes(windows[rows], f.factor), self.geometry,
-                                         projection, map_hw=(h, w))
-            cells[rows] = c
-            pooled[rows.to(self.device)] = pooling.spatial_pyramid_pool(f.fmap, c.to(self.device),
-                                                                   self.net.levels, bin_rule)
+        sidx, cells, pooled = pool_windows(feats, windows, image_wh, self.geometry, self.net.levels, scale_rule,
+                                           projection, bin_rule, box_scaling)
+        pooled = pooled.to(self.device)
         t1 = time.perf_counter()
         probs, boxes = self.head(pooled, windows, image_wh)
         t2 = time.perf_counter()
@@ -279,9 +324,11 @@ class Detector:
             boxes[:, 1::2] = boxes[:, 1::2].clamp(0, h - 1)
         return probs, boxes.reshape(len(windows), n_cls, 4)
 
-    def detect(self, image: np.ndarray, windows, scales=(pyramid.SINGLE_SCALE,), score_thresh: float = 0.3,
-               nms_iou: float = NMS_IOU, **rules) -> tuple[WindowResult, Detections, Detections]:
-        """The whole SPP-net pipeline on one image → (per-window results, before NMS, after NMS)."""
+    def detect(self, image: np.ndarray, windows: np.ndarray | torch.Tensor,
+               scales: tuple[int, ...] = (pyramid.SINGLE_SCALE,), score_thresh: float = 0.3,
+               nms_iou: float = NMS_IOU, **rules: str) -> tuple[WindowResult, Detections, Detections]:
+        """The whole SPP-net pipeline on one image → (per-window results, before NMS, after NMS). ``rules``:
+        scale_rule, projection, bin_rule, box_scaling (``windows``; ``presets.Preset.rules()`` gives all four)."""
         feats = [self.features(image, s) for s in scales]
         res = self.windows(feats, windows, (image.shape[1], image.shape[0]), **rules)
         res.timings["conv_s"] = sum(f.seconds for f in feats)
@@ -290,7 +337,8 @@ class Detector:
 
     # ---- the R-CNN baseline: crop, warp to 224 × 224, whole network per window ----
     @torch.inference_mode()
-    def rcnn_windows(self, image: np.ndarray, windows, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    def rcnn_windows(self, image: np.ndarray, windows: np.ndarray | torch.Tensor,
+                     batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
         """R-CNN (Girshick et al. 2014) on the same weights: every window is cropped from the image,
         warped to 224 × 224 and run through conv1..conv5, SPP (one 14×14 map → the same vector
         length) and the head. Returns probs [K, C+1], boxes [K, C, 4]."""
