@@ -71,6 +71,31 @@ def test_every_scale_and_the_max_match_the_reference(projection):
             assert int(src[k, j]) == col.index(max(col))
 
 
+def test_release_box_scaling_at_every_scale():
+    """box_scaling="release" scales each window by (x·(s − 1))/(m − 1) at every scale (pyramid module doc);
+    with the release's bins too, every scale and the max equal the loop over windows and scales."""
+    feats, wins = feats_for(), random_windows(30, seed=3)
+    cells = multiscale.cells_at_every_scale(feats, wins, GEOM, "original", "release")
+    default = multiscale.cells_at_every_scale(feats, wins, GEOM, "original")
+    assert torch.equal(default, multiscale.cells_at_every_scale(feats, wins, GEOM, "original", "fast-rcnn"))
+    want_vecs = []
+    for i, f in enumerate(feats):
+        for k, box in enumerate(wins.tolist()):
+            sbox = pyramid.scale_boxes_by_rule(np.array(box), IMAGE_WH, f.scale, "release").tolist()
+            want = geometry.project_window(sbox, GEOM, "original", map_hw=tuple(f.fmap.shape[1:]))
+            assert tuple(cells[i, k].tolist()) == want
+        want_vecs.append(pooling.spp_reference(f.fmap, cells[i], LEVELS, "release"))
+    per = multiscale.pool_at_every_scale(feats, wins, GEOM, LEVELS, "original", "release", "release")
+    assert torch.equal(per, torch.stack(want_vecs))
+    comb = multiscale.max_over_scales_vectors(feats, wins, GEOM, LEVELS, "original", "release", "release")
+    assert torch.equal(comb, multiscale.max_over_scales(per)[0])
+    ws = multiscale.window_scales(feats, wins[0].tolist(), IMAGE_WH, GEOM, LEVELS, "original", "original",
+                                  "release", "release")
+    assert np.array_equal(ws.cells, cells[:, 0].numpy()) and np.array_equal(ws.per_scale, per[:, 0].numpy())
+    with pytest.raises(ValueError, match="box scaling"):
+        multiscale.cells_at_every_scale(feats, wins, GEOM, "paper", "paper")
+
+
 def test_best_scale_vectors_are_the_detectors_choice():
     feats, wins = feats_for(), random_windows()
     per = multiscale.pool_at_every_scale(feats, wins, GEOM, LEVELS)
