@@ -126,3 +126,56 @@ def test_lru_cache_drops_entries_unused_for_ttl():
     assert c.get("a") == 1  # used: its clock restarts
     now[0] += 30  # "b" unused for 70 s, "a" for 30 s
     assert c.get("b") is None and c.get("a") == 1 and len(c) == 1
+
+
+def test_window_detail_carries_both_box_scaling_rules(an):
+    from sppviz.method import pyramid
+
+    k = len(an.windows) - 1
+    default = analysis.window_detail(an, k, (1, 2, 3, 6), channel=0, projection="original")
+    fast = analysis.window_detail(an, k, (1, 2, 3, 6), channel=0, projection="original", box_scaling="fast-rcnn")
+    rel = analysis.window_detail(an, k, (1, 2, 3, 6), channel=0, projection="original", box_scaling="release")
+    assert default.box_scaling == "fast-rcnn" and default.scaled_box == fast.scaled_box
+    assert np.array_equal(default.vector, fast.vector) and default.factor == fast.factor
+    f = an.feats[rel.scale_index]
+    box = np.array(an.windows[k].tolist())
+    for d in (fast, rel):
+        assert set(d.scaled_box_by_rule) == set(pyramid.BOX_SCALING_RULES) == set(d.cells_by_box_scaling)
+        for r in pyramid.BOX_SCALING_RULES:
+            assert d.scaled_box_by_rule[r] == pyramid.scale_boxes_by_rule(box, an.image_wh, f.scale, r).tolist()
+            assert d.factor_by_rule[r] == pyramid.box_factor(an.image_wh, f.scale, r)
+            want = geometry.project_window(d.scaled_box_by_rule[r], an.geometry, "original",
+                                           map_hw=tuple(f.fmap.shape[1:]))
+            assert d.cells_by_box_scaling[r] == want
+        assert d.scaled_box == d.scaled_box_by_rule[d.box_scaling]
+        assert d.chosen == d.cells_by_box_scaling[d.box_scaling] == d.cells["original"]
+    assert rel.factor == (f.scale - 1) / (min(an.image_wh) - 1)
+    with pytest.raises(ValueError, match="box scaling"):
+        analysis.window_detail(an, k, box_scaling="paper")
+
+
+def test_results_are_cached_per_box_scaling(an):
+    res = an.result(scale_rule="original", projection="original", bin_rule="release", box_scaling="release")
+    assert res is an.result("original", "original", "release", "release")
+    assert res is not an.result("original", "original", "release")
+    want = an.detector.windows(an.feats, an.windows, an.image_wh, "original", "original", "release", "release")
+    assert torch.equal(res.cells, want.cells) and torch.equal(res.probs, want.probs)
+    before, _ = an.detections(0.0, 0.3, scale_rule="original", projection="original", bin_rule="release",
+                              box_scaling="release")
+    assert len(before) == len(an.windows) * len(an.detector.classes)
+    comb = an.combined_result("original", "release", "release")
+    assert comb is an.combined_result("original", "release", "release") and comb is not an.combined_result()
+
+
+def test_window_detail_release_floor_on_a_signed_map(an):
+    """On a map with negative values the release rule pools all-negative bins to 0; no cell gave those values,
+    so their argmax cell is (-1, -1) and their point NaN."""
+    import dataclasses
+
+    feats = [dataclasses.replace(f, fmap=f.fmap - f.fmap.max() - 1.0) for f in an.feats]  # every value < 0
+    neg = dataclasses.replace(an, feats=feats, _results={})
+    d = analysis.window_detail(neg, len(an.windows) - 1, (1, 2, 7), channel=1, bin_rule="release")
+    for lv in d.levels:
+        assert (lv.values == 0).all() and (lv.argmax_cells == -1).all() and np.isnan(lv.argmax_points).all()
+    d = analysis.window_detail(neg, len(an.windows) - 1, (1, 2), channel=1, bin_rule="adaptive")
+    assert all((lv.values < 0).all() and (lv.argmax_cells >= 0).all() for lv in d.levels)

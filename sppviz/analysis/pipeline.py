@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 
 from sppviz.analysis.cache import LRUCache
 from sppviz.method import bins, geometry, multiscale, pooling, proposals, pyramid
-from sppviz.model.detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess
+from sppviz.model.detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess, scale_windows
 
 PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid", "user")
 # Windows per image: selective search "fast" gives about 2,000 (paper §4); more only costs time.
@@ -60,7 +61,7 @@ def get_features(detector: Detector, image: np.ndarray, scale: int, iid: str | N
 
 
 def get_windows(image: np.ndarray, source: str, count: int, iid: str | None = None,
-                user_boxes=None) -> tuple[np.ndarray, float]:
+                user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None) -> tuple[np.ndarray, float]:
     """Proposal windows [K, 4] (original pixels) and the seconds they took (0 when cached)."""
     if source not in PROPOSAL_SOURCES:
         raise ValueError(f"unknown proposal source {source!r}; choose one of {', '.join(PROPOSAL_SOURCES)}")
@@ -110,30 +111,34 @@ class Analysis:
         return self.detector.geometry
 
     def result(self, scale_rule: str = "paper", projection: str = "paper",
-               bin_rule: str = "adaptive") -> WindowResult:
-        """Scores of every window under these rules (the model's own levels); cached per rules."""
-        key = (scale_rule, projection, bin_rule)
+               bin_rule: str = "adaptive", box_scaling: str = "fast-rcnn") -> WindowResult:
+        """Scores of every window under these rules (the model's own levels); cached per rules
+        (scale selection, projection, bins, box scaling: ``Detector.windows``)."""
+        key = (scale_rule, projection, bin_rule, box_scaling)
         if key not in self._results:
-            res = self.detector.windows(self.feats, self.windows, self.image_wh, scale_rule, projection, bin_rule)
+            res = self.detector.windows(self.feats, self.windows, self.image_wh, scale_rule, projection, bin_rule,
+                                        box_scaling)
             res.pooled = res.pooled[:0]  # ~100 MB for 2,000 windows; window_detail re-pools one window
             self._results[key] = res
         return self._results[key]
 
-    def detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes=None,
-                   **rules) -> tuple[Detections, Detections]:
-        """(before NMS, after NMS) from the cached window scores: no conv, no pooling."""
+    def detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes: list[int] | None = None,
+                   **rules: str) -> tuple[Detections, Detections]:
+        """(before NMS, after NMS) from the cached window scores: no conv, no pooling. ``rules``: scale_rule,
+        projection, bin_rule, box_scaling (``result``)."""
         res = self.result(**rules)
         return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
 
-    def combined_result(self, projection: str = "paper", bin_rule: str = "adaptive") -> WindowResult:
+    def combined_result(self, projection: str = "paper", bin_rule: str = "adaptive",
+                        box_scaling: str = "fast-rcnn") -> WindowResult:
         """Scores of every window from its vectors combined over **all** scales (element-wise max,
         ``multiscale.max_over_scales_vectors``) instead of one best scale, through the same head (the
         model's own levels). ``scale_index`` and ``cells`` are -1: no single scale is used. Cached per rules."""
-        key = ("max-over-scales", projection, bin_rule)
+        key = ("max-over-scales", projection, bin_rule, box_scaling)
         if key not in self._results:
             t0 = time.perf_counter()
             pooled = multiscale.max_over_scales_vectors(self.feats, self.windows, self.geometry,
-                                                        self.detector.net.levels, projection, bin_rule)
+                                                        self.detector.net.levels, projection, bin_rule, box_scaling)
             t1 = time.perf_counter()
             probs, boxes = self.detector.head(pooled, self.windows, self.image_wh)
             K = len(self.windows)
@@ -142,10 +147,11 @@ class Analysis:
                                               {"pool_s": t1 - t0, "head_s": time.perf_counter() - t1})
         return self._results[key]
 
-    def combined_detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes=None,
-                            projection: str = "paper", bin_rule: str = "adaptive") -> tuple[Detections, Detections]:
+    def combined_detections(self, score_thresh: float = 0.5, nms_iou: float = 0.3, classes: list[int] | None = None,
+                            projection: str = "paper", bin_rule: str = "adaptive",
+                            box_scaling: str = "fast-rcnn") -> tuple[Detections, Detections]:
         """(before NMS, after NMS) from the max-over-scales vectors (``combined_result``)."""
-        res = self.combined_result(projection, bin_rule)
+        res = self.combined_result(projection, bin_rule, box_scaling)
         return postprocess(res.probs, res.boxes, score_thresh, nms_iou, classes)
 
     def best_window(self, min_side: float = 0.15) -> int:
@@ -172,9 +178,10 @@ class Analysis:
         return int(torch.argmin(area))
 
 
-def analyze(image: np.ndarray, detector: Detector, scales=(pyramid.SINGLE_SCALE,),
-            source: str = "selective-search-fast", count: int = 2000, user_boxes=None,
-            notices: list[str] | None = None, progress=None) -> Analysis:
+def analyze(image: np.ndarray, detector: Detector, scales: Sequence[int] = (pyramid.SINGLE_SCALE,),
+            source: str = "selective-search-fast", count: int = 2000,
+            user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None,
+            notices: list[str] | None = None, progress: Callable[..., object] | None = None) -> Analysis:
     """Pyramid → conv5 per scale (cached) → windows (cached) → one scoring pass."""
     scales = pyramid.validate_scales(scales)
     iid = image_id(image)
@@ -204,7 +211,8 @@ def analyze(image: np.ndarray, detector: Detector, scales=(pyramid.SINGLE_SCALE,
 class LevelDetail:
     """One pyramid level n of the selected window. Bins are inclusive cell ranges *relative to
     the window's first cell*; ``values`` [ny, nx] are the per-bin maxima of the chosen channel and
-    ``argmax_cells`` [ny, nx, 2] the absolute (cx, cy) conv5 cell each came from."""
+    ``argmax_cells`` [ny, nx, 2] the absolute (cx, cy) conv5 cell each came from — (−1, −1), with NaN
+    ``argmax_points``, where the "release" bin rule's floor of 0 gave the value (all cells negative)."""
 
     n: int
     bins_x: list[tuple[int, int]]
@@ -241,16 +249,26 @@ class WindowDetail:
     top_channels: list[int]  # channels with the largest global max inside the window
     bin_rule: str
     error: str = ""
+    box_scaling: str = "fast-rcnn"  # the rule that gave scaled_box and factor (pyramid.BOX_SCALING_RULES)
+    # at the chosen scale, per box-scaling rule: the scaled box, its factor x'/x, and the cells of the chosen
+    # projection rule (so both rules can be shown with their numbers)
+    scaled_box_by_rule: dict[str, list[float]] = field(default_factory=dict)
+    factor_by_rule: dict[str, float] = field(default_factory=dict)
+    cells_by_box_scaling: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
 
 
 def _points(cells_xy: np.ndarray, g: geometry.Geometry, factor: float) -> np.ndarray:
-    """conv5 cells (cx, cy) → receptive-field centres in original-image pixels."""
-    return (g.offset + g.stride * cells_xy.astype(np.float64)) / factor
+    """conv5 cells (cx, cy) → receptive-field centres in original-image pixels (NaN for cell −1)."""
+    pts = (g.offset + g.stride * cells_xy.astype(np.float64)) / factor
+    return np.where(cells_xy < 0, np.nan, pts)
 
 
-def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None = None,
-                  scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive") -> WindowDetail:
-    """The selected window through every step, for any levels / channel / rules (no conv)."""
+def window_detail(a: Analysis, k: int, levels: tuple[int, ...] = (1, 2, 3, 6), channel: int | None = None,
+                  scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive",
+                  box_scaling: str = "fast-rcnn") -> WindowDetail:
+    """The selected window through every step, for any levels / channel / rules (no conv). ``box_scaling``
+    (``pyramid.BOX_SCALING_RULES``) scales the window into the chosen scale; the detail also carries the scaled
+    box, factor and cells under every box-scaling rule."""
     if not 0 <= int(k) < len(a.windows):
         raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
     levels = bins.check_levels(levels)
@@ -262,9 +280,13 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
     f = a.feats[si]
     fmap = f.fmap
     C, H, W = fmap.shape
-    sbox = [v * f.factor for v in box]
+    pyramid.check_box_scaling(box_scaling)
+    by_rule = {r: [float(v) for v in scale_windows(np.array(box, np.float64), f, r)] for r in pyramid.BOX_SCALING_RULES}
+    factor_by_rule = {r: pyramid.box_factor(a.image_wh, f.scale, r) for r in pyramid.BOX_SCALING_RULES}
+    sbox = by_rule[box_scaling]
     cells = {r: tuple(geometry.project_window(sbox, g, r, map_hw=(H, W))) for r in geometry.PROJECTION_RULES}
     chosen = cells[projection]
+    cells_by_scaling = {r: tuple(geometry.project_window(b, g, projection, map_hw=(H, W))) for r, b in by_rule.items()}
     cx0, cy0, cx1, cy1 = chosen
     region = fmap[:, cy0:cy1 + 1, cx0:cx1 + 1]
     top = torch.argsort(region.reshape(C, -1).amax(1), descending=True)[:8].tolist()
@@ -283,14 +305,14 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
         vec, arg = pooling.spatial_pyramid_pool(region, cell_t, levels, "adaptive", return_argmax=True)
     vec, arg = vec[0].cpu().numpy(), arg[0].cpu().numpy()
     rw = cx1 - cx0 + 1
-    arg = (arg // rw + cy0) * W + (arg % rw + cx0)  # flat index into the whole map
+    arg = np.where(arg >= 0, (arg // rw + cy0) * W + (arg % rw + cx0), -1)  # flat index into the whole map
     slices = bins.level_slices(C, levels)
     a_w, a_h = cx1 - cx0 + 1, cy1 - cy0 + 1
     details = []
     for n, sl in zip(levels, slices, strict=True):
         vals = vec[sl].reshape(C, n, n)[channel]
         flat = arg[sl].reshape(C, n, n)[channel]
-        xy = np.stack([flat % W, flat // W], -1)
+        xy = np.where(flat[..., None] >= 0, np.stack([flat % W, flat // W], -1), -1)
         try:
             sx, sy = len(bins.bin_edges(a_w, n, "sliding")), len(bins.bin_edges(a_h, n, "sliding"))
             sliding = (sx, sy)
@@ -298,12 +320,14 @@ def window_detail(a: Analysis, k: int, levels=(1, 2, 3, 6), channel: int | None 
         except ValueError:
             sliding, note = None, f"sliding rule undefined: the window has fewer than {n} cells"
         details.append(LevelDetail(n, bins.bin_edges(a_w, n, rule_used), bins.bin_edges(a_h, n, rule_used), vals, xy,
-                                   _points(xy, g, f.factor), sliding, note))
+                                   _points(xy, g, factor_by_rule[box_scaling]), sliding, note))
     return WindowDetail(
-        k=int(k), box=box, scale_index=si, scale=a.scales[si], factor=f.factor, scaled_box=sbox, map_hw=(H, W),
+        k=int(k), box=box, scale_index=si, scale=a.scales[si], factor=factor_by_rule[box_scaling], scaled_box=sbox,
+        map_hw=(H, W),
         box_on_map=[(sbox[0] - g.offset) / g.stride, (sbox[1] - g.offset) / g.stride,
                     (sbox[2] - g.offset) / g.stride, (sbox[3] - g.offset) / g.stride],
         cells=cells, rule=projection, chosen=chosen, scale_scores=scores,
         scaled_areas=[float(v) for v in pyramid.scaled_areas(box, a.image_wh, a.scales)],
         chosen_by_rule=chosen_by_rule, levels=details, vector=vec, level_slices=slices, channel=channel,
-        top_channels=top, bin_rule=rule_used, error=error)
+        top_channels=top, bin_rule=rule_used, error=error, box_scaling=box_scaling, scaled_box_by_rule=by_rule,
+        factor_by_rule=factor_by_rule, cells_by_box_scaling=cells_by_scaling)
