@@ -179,3 +179,26 @@ def test_window_detail_release_floor_on_a_signed_map(an):
         assert (lv.values == 0).all() and (lv.argmax_cells == -1).all() and np.isnan(lv.argmax_points).all()
     d = analysis.window_detail(neg, len(an.windows) - 1, (1, 2), channel=1, bin_rule="adaptive")
     assert all((lv.values < 0).all() and (lv.argmax_cells >= 0).all() for lv in d.levels)
+
+
+def test_window_report_names_every_rule():
+    from sppviz.analysis import report
+    from sppviz.method import pyramid
+
+    old = report.window_report((500, 375), (222, 179, 495, 189), "zf5-release", scales=(576,), scale_rule="original")
+    assert old["box_scaling"] == "fast-rcnn" and old["bins_on"] == "paper"  # defaults: as before
+    assert old["scaled_box"] == [v * (576 / 375) for v in (222, 179, 495, 189)]  # box · s/min_side
+    rel = report.window_report((500, 375), (222, 179, 495, 189), "zf5-release", scales=(576,), levels=(1, 2, 3, 6, 7),
+                               scale_rule="original", box_scaling="release", projection="original")
+    assert rel["cells"]["original"] == [20, 16, 46, 17] and rel["cells_by_box_scaling"] == {
+        "release": [20, 16, 46, 17], "fast-rcnn": [20, 16, 46, 16]}
+    assert rel["scaled_box"] == rel["scaled_box_by_rule"]["release"] and rel["factor"] == 575 / 374
+    assert set(rel["bins"]) == set(bins.BIN_RULES) and set(rel["scaled_box_by_rule"]) == set(pyramid.BOX_SCALING_RULES)
+    assert rel["window_cells_wh"] == [27, 2]
+    assert rel["bins"]["release"]["7"]["x"] == bins.bin_edges(27, 7, "release")
+    assert rel["release_differences"]["x"] == [{"level": n, "bin": i, "release": list(r), "adaptive": list(e)}
+                                               for n, i, r, e in bins.release_differences(27, (1, 2, 3, 6, 7))]
+    with pytest.raises(ValueError, match="box scaling"):
+        report.window_report((500, 375), (0, 0, 9, 9), box_scaling="x")
+    with pytest.raises(ValueError, match="projection"):
+        report.window_report((500, 375), (0, 0, 9, 9), projection="x")
