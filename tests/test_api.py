@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from sppviz import app as ui
 from sppviz.analysis import report
 from sppviz.analysis.images import load_image
+from sppviz.app.tabs import inputs
 from sppviz.method import geometry, pyramid
 from sppviz.model.weights import load_default_detector
 
-EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
+EXAMPLE = str(inputs.EXAMPLES_DIR / "example_3.jpg")
 
 
 @pytest.fixture(scope="module")

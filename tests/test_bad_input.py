@@ -1,7 +1,7 @@
 """A corpus of bad inputs (issue 7): each one through the library AND through the app's handlers.
 
 The library must raise ValueError / ImageError with a message meant for the user; the handlers
-(`ui.api_analyze`, `ui.api_project`, `ui.analyze_image`) must turn it into a gr.Error with the same
+(`api.api_analyze`, `api.api_project`, `inputs.analyze_image`) must turn it into a gr.Error with the same
 core text, never a traceback. Every file is generated in tmp_path here (no binary fixtures).
 Images that are odd but usable (tiny, huge, 16-bit, CMYK, animated, EXIF-rotated ...) must load,
 with a notice where something was changed.
@@ -20,11 +20,12 @@ import pytest
 from PIL import Image
 
 from sppviz import analysis
-from sppviz import app as ui
 from sppviz.analysis.images import MAX_DECODE_PIXELS, MAX_WORKING_SIDE, MIN_SIDE, ImageError, load_image
+from sppviz.app import api, settings
+from sppviz.app.tabs import inputs
 from sppviz.method import bins, proposals, pyramid
 
-EXAMPLE = str(ui.EXAMPLES_DIR / "example_3.jpg")
+EXAMPLE = str(inputs.EXAMPLES_DIR / "example_3.jpg")
 EXAMPLE_WH = (lambda a: (a.shape[1], a.shape[0]))(load_image(EXAMPLE)[0])
 GOOD_BOX = [40, 30, 200, 160]
 
@@ -94,9 +95,9 @@ def test_bad_file(model, tmp_path, name, maker, message):
     assert time.perf_counter() - t0 < 5  # a bomb is refused from its header, not decoded
     clear(str(lib.value))
     core = str(lib.value)
-    calls = [lambda: ui.api_analyze(path, [688], "1,2,3,6"),
-             lambda: ui.api_project(path, GOOD_BOX, "paper", "paper"),
-             lambda: ui.analyze_image(dict(ui.DEFAULTS, image=path, state={}))]
+    calls = [lambda: api.api_analyze(path, [688], "1,2,3,6"),
+             lambda: api.api_project(path, GOOD_BOX, "paper", "paper"),
+             lambda: inputs.analyze_image(dict(settings.DEFAULTS, image=path, state={}))]
     for call in calls:
         with pytest.raises(gr.Error) as app:
             call()
@@ -178,7 +179,7 @@ def test_odd_but_usable_file(model, tmp_path, name, maker, wh, notice):
         assert (img == [200, 10, 10]).all()
     if name == "anim.gif":
         assert (img[..., 0] > 200).all() and (img[..., 1] < 50).all()  # the red first frame
-    res = ui.api_project(path, [1, 1, wh[0] - 2, wh[1] - 2], "paper", "paper")
+    res = api.api_project(path, [1, 1, wh[0] - 2, wh[1] - 2], "paper", "paper")
     assert tuple(res["image_wh"]) == wh
     assert res["notices"] == notices
 
@@ -206,12 +207,12 @@ def test_bad_scales(model, scales, lib_msg, app_msg):
         pyramid.validate_scales(lib_in)
     clear(str(lib.value))
     with pytest.raises(gr.Error, match=app_msg) as app:
-        ui.api_analyze(EXAMPLE, scales, "1,2,3,6")
+        api.api_analyze(EXAMPLE, scales, "1,2,3,6")
     clear(app.value.message)
     text = ", ".join(str(s) for s in scales) if isinstance(scales, list) else scales
     typed_msg = f"{app_msg}|whole numbers" if scales else "at least one scale"  # typed text: own parser
     with pytest.raises(gr.Error, match=typed_msg) as app:
-        ui.analyze_image(dict(ui.DEFAULTS, image=EXAMPLE, scales=[], custom_scales=text, state={}))
+        inputs.analyze_image(dict(settings.DEFAULTS, image=EXAMPLE, scales=[], custom_scales=text, state={}))
     clear(app.value.message)
 
 
@@ -219,7 +220,7 @@ def test_duplicate_scales(model):
     """The library refuses a repeated scale; the app merges a ticked and a typed 688 into one."""
     with pytest.raises(ValueError, match="must not repeat"):
         pyramid.validate_scales([688, 688])
-    assert ui.parse_scales([688], "688, 480") == (480, 688)
+    assert settings.parse_scales([688], "688, 480") == (480, 688)
 
 
 # ------------------------------------------------------------------------------------- levels
@@ -244,7 +245,7 @@ def test_bad_levels(model, levels, message):
     clear(str(lib.value))
     if levels:  # an empty list means "the default levels" in the API
         with pytest.raises(gr.Error, match=message) as app:
-            ui.api_analyze(EXAMPLE, [688], levels)
+            api.api_analyze(EXAMPLE, [688], levels)
         assert str(lib.value) in app.value.message
         clear(app.value.message)
 
@@ -257,7 +258,7 @@ def test_levels_not_a_sequence():
 
 def test_max_level_is_allowed():
     assert bins.check_levels([1, bins.MAX_LEVEL]) == (1, bins.MAX_LEVEL)
-    assert ui.parse_levels(["1", 2.0, 4], "") == (1, 2, 4)
+    assert settings.parse_levels(["1", 2.0, 4], "") == (1, 2, 4)
 
 
 # ------------------------------------------------------------------------------------- boxes
@@ -281,7 +282,7 @@ def test_bad_box(model, box, message):
         proposals.validate_boxes(box, EXAMPLE_WH)
     clear(str(lib.value))
     with pytest.raises(gr.Error, match=message) as app:
-        ui.api_project(EXAMPLE, box, "paper", "paper")
+        api.api_project(EXAMPLE, box, "paper", "paper")
     assert str(lib.value) in app.value.message
     clear(app.value.message)
 
@@ -304,7 +305,7 @@ def test_selective_search_finds_nothing(model, monkeypatch):
     analysis.PROPOSALS.clear()
     try:
         with pytest.raises(gr.Error, match="no proposal windows") as app:
-            ui.api_analyze(EXAMPLE, [480], "1,2")
+            api.api_analyze(EXAMPLE, [480], "1,2")
         clear(app.value.message)
     finally:
         analysis.PROPOSALS.clear()
@@ -312,14 +313,14 @@ def test_selective_search_finds_nothing(model, monkeypatch):
 
 def test_the_app_still_serves_after_bad_requests(model, tmp_path):
     bomb = write(tmp_path / "bomb.png", lambda p: _bomb_png())
-    for call in (lambda: ui.api_analyze(bomb, [688], "1,2,3,6"),
-                 lambda: ui.api_analyze(EXAMPLE, ["abc"], "1,2,3,6"),
-                 lambda: ui.api_project(EXAMPLE, [1, 2, 3], "paper", "paper")):
+    for call in (lambda: api.api_analyze(bomb, [688], "1,2,3,6"),
+                 lambda: api.api_analyze(EXAMPLE, ["abc"], "1,2,3,6"),
+                 lambda: api.api_project(EXAMPLE, [1, 2, 3], "paper", "paper")):
         with pytest.raises(gr.Error):
             call()
-    res = ui.api_analyze(EXAMPLE, [480], "1,2,3,6")
+    res = api.api_analyze(EXAMPLE, [480], "1,2,3,6")
     assert res["image_wh"] == list(EXAMPLE_WH) and res["scales"] == [480] and res["windows"] > 0
-    assert ui.api_project(EXAMPLE, GOOD_BOX, "paper", "paper")["scale"] in pyramid.PAPER_SCALES
+    assert api.api_project(EXAMPLE, GOOD_BOX, "paper", "paper")["scale"] in pyramid.PAPER_SCALES
 
 
 def test_limits_are_named():

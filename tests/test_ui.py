@@ -9,13 +9,22 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from sppviz import analysis
-from sppviz import app as ui
+from sppviz import analysis, figures, steps
 from sppviz.analysis.images import load_image
+from sppviz.app import language, session, settings
+from sppviz.app.tabs import combine, inputs, why
+from sppviz.app.tabs import compare as compare_tab
+from sppviz.app.tabs import detections as detections_tab
+from sppviz.app.tabs import features as features_tab
+from sppviz.app.tabs import lesson as lesson_tab
+from sppviz.app.tabs import pooling as pooling_tab
+from sppviz.app.tabs import window as window_tab
 from sppviz.i18n import EN, ZH, lang_of, t
 from sppviz.method import geometry, pyramid
+from sppviz.steps import features as features_step
+from sppviz.steps import pooling as pooling_step
 
-EXAMPLE = str(ui.EXAMPLES_DIR / "example_2.jpg")
+EXAMPLE = str(inputs.EXAMPLES_DIR / "example_2.jpg")
 CELLS = re.compile(r'data-rule="([^"]+)" data-cells="(\d+),(\d+),(\d+),(\d+)"')
 
 
@@ -23,14 +32,14 @@ CELLS = re.compile(r'data-rule="([^"]+)" data-cells="(\d+),(\d+),(\d+),(\d+)"')
 @pytest.fixture(scope="module")
 def done(model):
     """One analysis of an example at two scales: (input values, outputs)."""
-    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[480, 688], state={})
-    out = ui.analyze_image(v)
+    v = dict(settings.DEFAULTS, image=EXAMPLE, scales=[480, 688], state={})
+    out = inputs.analyze_image(v)
     v["state"] = out["state"]
     return v, out
 
 
 def entry(v):
-    return ui.SESSIONS.get(v["state"]["sid"])
+    return session.SESSIONS.get(v["state"]["sid"])
 
 
 def rules_cells(html: str) -> dict:
@@ -51,7 +60,7 @@ def expected_cells(a, k, rule_scale="paper"):
 def click_point(v, box):
     """Figure pixel of the centre of `box` on the selection image (through the drawn layout)."""
     sx, sy, x0, y0, col0, row0 = v["state"]["win_layout"]
-    lay = ui.figures.Layout(sx, sy, int(x0), int(y0), col0, row0)
+    lay = figures.Layout(sx, sy, int(x0), int(y0), col0, row0)
     return lay.to_px((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
@@ -91,7 +100,7 @@ def test_language_follows_accept_language():
 def test_analyze_fills_every_panel(done):
     v, out = done
     a = entry(v).a
-    assert set(ui.ALL_OUT) <= set(out)
+    assert set(inputs.ANALYZE_OUT) <= set(out)
     assert "windows" in out["status"] and len(a.windows) > 0
     for k in ("pyr_img", "win_img", "proj_grid", "rf_img", "scale_chart", "spp_map", "spp_values", "spp_argmax",
               "spp_vector", "fm_map", "fm_overlay", "fm_top", "det_after", "det_before"):
@@ -107,7 +116,7 @@ def test_analyze_fills_every_panel(done):
 
 
 def test_analyze_speaks_chinese_when_asked(model):
-    out = ui.analyze_image(dict(ui.DEFAULTS, image=EXAMPLE, state={}), lang="zh")
+    out = inputs.analyze_image(dict(settings.DEFAULTS, image=EXAMPLE, state={}), lang="zh")
     assert "个窗口" in out["status"] and "窗口" in out["win_info"]
 
 
@@ -115,7 +124,7 @@ def test_a_click_selects_the_smallest_window_under_it_and_the_table_has_its_cell
     v, _ = done
     a = entry(v).a
     k = own_window(a)
-    out = ui.click_window(v, point=click_point(v, a.windows[k].tolist()))
+    out = window_tab.click_window(v, point=click_point(v, a.windows[k].tolist()))
     assert out["state"]["k"] == k
     assert f'data-window="{k}"' in out["rules_table"]
     assert rules_cells(out["rules_table"]) == expected_cells(a, k)
@@ -128,25 +137,25 @@ def test_window_number_and_rules_table_match_geometry_for_every_rule(done):
     a = entry(v).a
     for k in (0, len(a.windows) // 2, len(a.windows) - 1):
         for rule_scale in pyramid.SCALE_RULES:
-            out = ui.select_window({**v, "win_k": k, "scale_rule": rule_scale})
+            out = window_tab.select_window({**v, "win_k": k, "scale_rule": rule_scale})
             assert rules_cells(out["rules_table"]) == expected_cells(a, k, rule_scale)
             assert out["win_k"]["value"] == k
 
 
 def test_level_and_channel_changes_redraw_the_pooling_panels(done):
     v, _ = done
-    out = ui.refresh_pooling(v)
+    out = pooling_tab.refresh_pooling(v)
     base = out["spp_map"]
-    six = ui.change_pooling({**v, "spp_level": 6, "spp_channel": out["spp_channel"]["value"]}, what="level")
+    six = pooling_tab.change_pooling({**v, "spp_level": 6, "spp_channel": out["spp_channel"]["value"]}, what="level")
     assert six["spp_level"]["value"] == 6 and "Level 6" in six["spp_info"] and six["spp_map"] != base
     assert not {"spp_argmax", "spp_vector", "fm_top"} & set(six)  # unchanged by the level: not redrawn
-    ch = ui.change_pooling({**v, "spp_level": 6, "spp_channel": 3}, what="channel")
+    ch = pooling_tab.change_pooling({**v, "spp_level": 6, "spp_channel": 3}, what="channel")
     assert ch["spp_channel"]["value"] == 3 and ch["spp_map"] != six["spp_map"]
     assert "spp_argmax" in ch and not {"spp_vector", "fm_top"} & set(ch)
     # levels {1, 2, 4}: the level choices follow, the vector is C * 21 long
-    small = ui.change_pooling({**v, "levels": "1,2,4", "spp_level": 6, "spp_channel": 3})
+    small = pooling_tab.change_pooling({**v, "levels": "1,2,4", "spp_level": 6, "spp_channel": 3})
     assert [c[1] for c in small["spp_level"]["choices"]] == [1, 2, 4]
-    C = ui._channels_of(entry(v))
+    C = entry(v).channels
     assert f"{C * 21:,} = {C} × 21" in small["spp_info"]
 
 
@@ -155,13 +164,14 @@ def test_clicking_a_bin_points_at_its_maximum(done):
     a = entry(v).a
     d = analysis.window_detail(a, v["state"]["k"], channel=3)
     lv = [x for x in d.levels if x.n == 2][0]
-    _, lay = ui.figures.bin_values(lv.values, 2, cell_px=ui.bin_cell_px((2, 2)), return_layout=True)
+    _, lay = figures.bin_values(lv.values, 2, cell_px=pooling_step.bin_cell_px((2, 2)), return_layout=True)
     l, t_, r, b = lay.rects["1,0"]
-    out = ui.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=((l + r) / 2, (t_ + b) / 2))
+    out = pooling_tab.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=((l + r) / 2, (t_ + b) / 2))
     assert out["state"]["bin"] == [2, 1, 0]
     cx, cy = lv.argmax_cells[1, 0]
     assert "Bin (1, 0) of level 2" in out["spp_info"] and f"cell ({cx}, {cy})" in out["spp_info"]
-    assert ui.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=(-50, -50)) == {}  # outside: nothing
+    # outside every bin: nothing changes (the state comes back as it was, so the event still has an output)
+    assert pooling_tab.click_bin({**v, "spp_level": 2, "spp_channel": 3}, point=(-50, -50)) == {"state": v["state"]}
 
 
 def test_sliding_rule_failure_is_shown_with_both_rules_bins(done):
@@ -171,15 +181,15 @@ def test_sliding_rule_failure_is_shown_with_both_rules_bins(done):
     side = np.minimum((w[:, 2] - w[:, 0]).numpy(), (w[:, 3] - w[:, 1]).numpy())
     k = int(np.argmin(side))  # the thinnest window: fewer cells than bins at level 6
     st = {**v["state"], "k": k}
-    out = ui.refresh_pooling({**v, "state": st, "bin_rule": "sliding", "spp_level": 6})
+    out = pooling_tab.refresh_pooling({**v, "state": st, "bin_rule": "sliding", "spp_level": 6})
     assert out["spp_warn"]["visible"] and "sliding" in out["spp_warn"]["value"]
     assert 'data-rule="sliding"' in out["spp_bins"] and 'data-rule="adaptive"' in out["spp_bins"]
 
 
 def test_feature_views(done):
     v, _ = done
-    for view in ui.VIEWS:
-        out = ui.change_features({**v, "fm_view": view, "fm_channel": 2, "fm_scale": 1})
+    for view in features_step.VIEWS:
+        out = features_tab.change_features({**v, "fm_view": view, "fm_channel": 2, "fm_scale": 1})
         assert Path(out["fm_map"]).is_file() and "s=688" in out["fm_info"]
 
 
@@ -190,10 +200,10 @@ def test_threshold_iou_and_classes_change_the_table_without_conv(done):
     real = a.detector.features
     a.detector.features = lambda *args, **kw: calls.append(1) or real(*args, **kw)
     try:
-        low = ui.change_detections({**v, "thresh": 0.0})
-        high = ui.change_detections({**v, "thresh": 1.0})
-        none = ui.change_detections({**v, "thresh": 0.0, "classes": []})
-        one = ui.change_detections({**v, "thresh": 0.0, "classes": [a.detector.classes[0]]})
+        low = detections_tab.change_detections({**v, "thresh": 0.0})
+        high = detections_tab.change_detections({**v, "thresh": 1.0})
+        none = detections_tab.change_detections({**v, "thresh": 0.0, "classes": []})
+        one = detections_tab.change_detections({**v, "thresh": 0.0, "classes": [a.detector.classes[0]]})
     finally:
         a.detector.features = real
     assert calls == []
@@ -204,14 +214,14 @@ def test_threshold_iou_and_classes_change_the_table_without_conv(done):
     row = low["det_table"]["data"][0]
     assert row[-1] == int(after.window[0]) and row[1] == pytest.approx(float(after.scores[0]), abs=1e-4)
     # a click on a row selects that row's window
-    sel = ui.select_detection(v, row=row)
+    sel = window_tab.select_detection(v, row=row)
     assert sel["state"]["k"] == row[-1]
 
 
 def test_rule_change_keeps_the_window_and_uses_the_rule(done):
     v, _ = done
     for rule in geometry.PROJECTION_RULES:
-        out = ui.change_rules({**v, "projection": rule})
+        out = window_tab.change_rules({**v, "projection": rule})
         assert re.search(rf'<tr class="chosen" data-rule="{rule}"', out["rules_table"])
         assert out["state"]["k"] == v["state"]["k"]
 
@@ -222,25 +232,25 @@ def test_drawing_a_box_adds_a_window(done):
     n = len(e.a.windows)
     st = dict(v["state"])
     p1 = click_point({"state": st}, (100, 120, 100, 120))
-    out1 = ui.click_window({**v, "state": st, "draw": True}, point=p1)
+    out1 = window_tab.click_window({**v, "state": st, "draw": True}, point=p1)
     assert out1["state"]["corner"] == [100, 120] and "Corner 1" in out1["win_info"]
     p2 = click_point({"state": out1["state"]}, (300, 330, 300, 330))
-    out2 = ui.click_window({**v, "state": out1["state"], "draw": True}, point=p2)
+    out2 = window_tab.click_window({**v, "state": out1["state"], "draw": True}, point=p2)
     st2 = out2["state"]
-    a2 = ui.SESSIONS.get(st2["sid"]).a
+    a2 = session.SESSIONS.get(st2["sid"]).a
     assert len(a2.windows) == n + 1 and st2["k"] == n and st2["boxes"] == [[100.0, 120.0, 300.0, 330.0]]
     assert a2.windows[n].tolist() == [100.0, 120.0, 300.0, 330.0]
     assert rules_cells(out2["rules_table"]) == expected_cells(a2, n)
     with pytest.raises(gr.Error, match="no area"):  # two clicks on the same point
-        o = ui.click_window({**v, "state": st2, "draw": True}, point=p1)
-        ui.click_window({**v, "state": o["state"], "draw": True}, point=p1)
-    cleared = ui.clear_boxes({**v, "state": st2})
-    assert len(ui.SESSIONS.get(st2["sid"]).a.windows) == n and cleared["state"]["boxes"] == []
+        o = window_tab.click_window({**v, "state": st2, "draw": True}, point=p1)
+        window_tab.click_window({**v, "state": o["state"], "draw": True}, point=p1)
+    cleared = window_tab.clear_boxes({**v, "state": st2})
+    assert len(session.SESSIONS.get(st2["sid"]).a.windows) == n and cleared["state"]["boxes"] == []
 
 
 def test_export_writes_every_panel_as_png(done):
     v, _ = done
-    path = ui.export_panels(v)
+    path = lesson_tab.export_panels(v)
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         assert len(names) == 14 and all(n.endswith(".png") for n in names)
@@ -248,8 +258,8 @@ def test_export_writes_every_panel_as_png(done):
 
 
 def test_user_source_starts_from_the_whole_image(model):
-    out = ui.analyze_image(dict(ui.DEFAULTS, image=EXAMPLE, source="user", state={}))
-    a = ui.SESSIONS.get(out["state"]["sid"]).a
+    out = inputs.analyze_image(dict(settings.DEFAULTS, image=EXAMPLE, source="user", state={}))
+    a = session.SESSIONS.get(out["state"]["sid"]).a
     img, _ = load_image(EXAMPLE)
     assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
     assert "whole image" in out["status"]
@@ -270,47 +280,48 @@ def test_user_source_starts_from_the_whole_image(model):
 ])
 def test_bad_inputs_give_a_clear_error(model, change, message):
     with pytest.raises(gr.Error, match=message):
-        ui.analyze_image({**ui.DEFAULTS, "image": EXAMPLE, "state": {}, **change})
+        inputs.analyze_image({**settings.DEFAULTS, "image": EXAMPLE, "state": {}, **change})
 
 
 def test_bad_files_and_missing_analysis_give_a_clear_error(model, tmp_path):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
     with pytest.raises(gr.Error, match="not an image"):
-        ui.analyze_image(dict(ui.DEFAULTS, image=str(bad), state={}))
+        inputs.analyze_image(dict(settings.DEFAULTS, image=str(bad), state={}))
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
     with pytest.raises(gr.Error, match="empty"):
-        ui.analyze_image(dict(ui.DEFAULTS, image=str(empty), state={}))
-    for handler in (ui.select_window, ui.refresh_pooling, ui.change_pooling, ui.change_features,
-                    ui.change_detections, ui.change_rules, ui.export_panels, ui.combine_scales, ui.export_lesson_zip):
+        inputs.analyze_image(dict(settings.DEFAULTS, image=str(empty), state={}))
+    for handler in (window_tab.select_window, pooling_tab.refresh_pooling, pooling_tab.change_pooling,
+                    features_tab.change_features, detections_tab.change_detections, window_tab.change_rules,
+                    lesson_tab.export_panels, combine.combine_scales, lesson_tab.export_lesson_zip):
         with pytest.raises(gr.Error, match="Analyze first"):
-            handler(dict(ui.DEFAULTS, state={}))
+            handler(dict(settings.DEFAULTS, state={}))
     with pytest.raises(gr.Error, match="请先"):
-        ui.select_window(dict(ui.DEFAULTS, state={"sid": "expired"}), lang="zh")
+        window_tab.select_window(dict(settings.DEFAULTS, state={"sid": "expired"}), lang="zh")
 
 
 def test_bad_window_number_and_threshold(done):
     v, _ = done
     n = len(entry(v).a.windows)
     with pytest.raises(gr.Error, match=f"has {n} windows"):
-        ui.select_window({**v, "win_k": n})
+        window_tab.select_window({**v, "win_k": n})
     with pytest.raises(gr.Error, match="integer"):
-        ui.select_window({**v, "win_k": None})
+        window_tab.select_window({**v, "win_k": None})
     with pytest.raises(gr.Error, match="threshold"):
-        ui.change_detections({**v, "thresh": 2.0})
+        detections_tab.change_detections({**v, "thresh": 2.0})
 
 
 def test_drawn_boxes_are_the_windows_with_the_user_source(model):
-    v = dict(ui.DEFAULTS, image=EXAMPLE, source="user", state={})
-    st = ui.analyze_image(v)["state"]
+    v = dict(settings.DEFAULTS, image=EXAMPLE, source="user", state={})
+    st = inputs.analyze_image(v)["state"]
     p1, p2 = click_point({"state": st}, (50, 60, 50, 60)), click_point({"state": st}, (250, 280, 250, 280))
-    st = ui.click_window({**v, "state": st, "draw": True}, point=p1)["state"]
-    out = ui.click_window({**v, "state": st, "draw": True}, point=p2)
-    a = ui.SESSIONS.get(out["state"]["sid"]).a
+    st = window_tab.click_window({**v, "state": st, "draw": True}, point=p1)["state"]
+    out = window_tab.click_window({**v, "state": st, "draw": True}, point=p2)
+    a = session.SESSIONS.get(out["state"]["sid"]).a
     assert a.windows.tolist() == [[50, 60, 250, 280]] and out["state"]["k"] == 0
-    cleared = ui.clear_boxes({**v, "state": out["state"]})
-    a = ui.SESSIONS.get(cleared["state"]["sid"]).a
+    cleared = window_tab.clear_boxes({**v, "state": out["state"]})
+    a = session.SESSIONS.get(cleared["state"]["sid"]).a
     img, _ = load_image(EXAMPLE)
     assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
 
@@ -323,20 +334,20 @@ def test_imagenet_backbone_without_weights_explains_where_to_put_them(model, tmp
     monkeypatch.delenv("SPPVIZ_ALLOW_DOWNLOAD", raising=False)
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
     load_imagenet_detector.cache_clear()
-    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[688], state={}, backbone="alexnet")
+    v = dict(settings.DEFAULTS, image=EXAMPLE, scales=[688], state={}, backbone="alexnet")
     with pytest.raises(gr.Error, match=backbones.KNOWN_WEIGHTS["alexnet"]):
-        ui.analyze_image(v)
+        inputs.analyze_image(v)
 
 
 def test_sessions_never_see_each_others_images_or_results(model):
-    va = dict(ui.DEFAULTS, image=str(ui.EXAMPLES_DIR / "example_1.jpg"), scales=[480], state={})
-    vb = dict(ui.DEFAULTS, image=str(ui.EXAMPLES_DIR / "example_5.jpg"), scales=[480], state={})
-    va["state"] = ui.analyze_image(va)["state"]
-    vb["state"] = ui.analyze_image(vb)["state"]
+    va = dict(settings.DEFAULTS, image=str(inputs.EXAMPLES_DIR / "example_1.jpg"), scales=[480], state={})
+    vb = dict(settings.DEFAULTS, image=str(inputs.EXAMPLES_DIR / "example_5.jpg"), scales=[480], state={})
+    va["state"] = inputs.analyze_image(va)["state"]
+    vb["state"] = inputs.analyze_image(vb)["state"]
     ea, eb = entry(va), entry(vb)
     assert va["state"]["sid"] != vb["state"]["sid"] and ea.a.iid != eb.a.iid
-    wa = ui.select_window({**va, "win_k": 3})
-    wb = ui.select_window({**vb, "win_k": 3})
+    wa = window_tab.select_window({**va, "win_k": 3})
+    wb = window_tab.select_window({**vb, "win_k": 3})
     assert wa["rules_table"] != wb["rules_table"]
     # B's changes leave A's analysis and selection alone
     assert entry(va).a is ea.a and entry(va).a.image_wh == load_image(va["image"])[0].shape[1::-1]
@@ -348,7 +359,7 @@ def test_sessions_never_see_each_others_images_or_results(model):
 
 def test_why_spp_times_the_rcnn_path_against_spp(done):
     v, _ = done
-    out = ui.compare_rcnn({**v, "why_n": 8})
+    out = why.compare_rcnn({**v, "why_n": 8})
     summary = out["why_summary"]
     speedup = float(re.search(r"Measured speedup: \*\*([\d.]+)×", summary).group(1))
     assert speedup > 1
@@ -356,8 +367,8 @@ def test_why_spp_times_the_rcnn_path_against_spp(done):
     assert "for 8 windows" in summary and f"all **{K}** windows" in summary and "102×" in summary
     assert Path(out["why_fig"]).is_file()
     with pytest.raises(gr.Error, match="Analyze first"):
-        ui.compare_rcnn(dict(ui.DEFAULTS, state={}, why_n=8))
-    zh = ui.compare_rcnn({**v, "why_n": 8}, lang="zh")
+        why.compare_rcnn(dict(settings.DEFAULTS, state={}, why_n=8))
+    zh = why.compare_rcnn({**v, "why_n": 8}, lang="zh")
     assert "实测加速" in zh["why_summary"]
 
 
@@ -370,7 +381,7 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     v, _ = done
     a = entry(v).a
     k = v["state"]["k"]
-    out = ui.compare_pooling({**v, "spp_level": 6, "spp_channel": 3})
+    out = compare_tab.compare_pooling({**v, "spp_level": 6, "spp_channel": 3})
     assert Path(out["cmp_fig"]).is_file()
     rows = {r[0]: r for r in out["cmp_table"]["data"]}
     assert list(rows) == ["SPP", "RoIPool", "RoIAlign"]
@@ -412,11 +423,11 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     assert f"cells x {o[0]}..{o[2]}, y {o[1]}..{o[3]}" in gotchas and "1.5 px" in gotchas
     assert "n = 6" in out["cmp_info"]
     # Chinese
-    zh = ui.compare_pooling({**v, "spp_level": 6}, lang="zh")
+    zh = compare_tab.compare_pooling({**v, "spp_level": 6}, lang="zh")
     assert "容易踩的坑" in zh["cmp_gotchas"] and "滑动规则" in zh["cmp_gotchas"] and "窗口" in zh["cmp_info"]
     assert zh["cmp_table"]["headers"][0] == "方法"
     with pytest.raises(gr.Error, match="Analyze first"):
-        ui.compare_pooling(dict(ui.DEFAULTS, state={}))
+        compare_tab.compare_pooling(dict(settings.DEFAULTS, state={}))
 
 
 # ---------------------------------------------------------------------------------- the language switch
@@ -433,27 +444,28 @@ def test_the_language_switch_wins_over_accept_language():
     assert pick_lang("en", R("zh-CN,zh;q=0.9")) == "en"
     assert pick_lang(None, R("zh-CN,zh;q=0.9")) == "zh" and pick_lang("", R("en")) == "en"
     assert pick_lang("fr", None) == "en"
-    assert ui.initial_language("zh", R("en")) == "zh" and ui.initial_language("", R("zh-CN")) == "zh"
+    assert language.initial_language("zh", R("en")) == "zh" and language.initial_language("", R("zh-CN")) == "zh"
 
 
 def test_switching_the_language_rewrites_every_handler_text(done):
     v, _ = done
-    ui.compare_rcnn({**v, "why_n": 8})  # a "why SPP" summary to re-word (not re-measure)
-    zh = ui.switch_language(v, "zh")
-    assert set(zh) <= set(ui.LANG_OUT) and {"status", "win_info", "spp_info", "det_info", "fm_info", "why_summary",
-                                            "cmp_info", "cmb_info", "cmb_det_info", "lesson_counter"} <= set(zh)
+    why.compare_rcnn({**v, "why_n": 8})  # a "why SPP" summary to re-word (not re-measure)
+    zh = language.switch_language(v, "zh")
+    assert set(zh) <= set(language.LANG_OUT) and {"status", "win_info", "spp_info", "det_info", "fm_info",
+                                                  "why_summary", "cmp_info", "cmb_info", "cmb_det_info",
+                                                  "lesson_counter"} <= set(zh)
     assert "个窗口" in zh["status"] and "窗口" in zh["win_info"] and "层级" in zh["spp_info"]
     assert "检测" in zh["det_info"] and "步长" in zh["fm_info"] and "实测加速" in zh["why_summary"]
     assert "规则" in zh["rules_table"] and "方法" in zh["cmp_table"]["headers"]
     assert zh["pyr_table"]["headers"][1] == t("pyr_h_image", "zh") and zh["det_table"]["headers"][0] == "类别"
     assert "窗口" in zh["cmb_info"] and "注意" in zh["cmb_det_info"] and zh["lesson_counter"].startswith("### 第 1 / ")
-    en = ui.switch_language(v, "en")
+    en = language.switch_language(v, "en")
     assert "windows" in en["status"] and "Measured speedup" in en["why_summary"] and "Caveat" in en["cmb_det_info"]
     # the same numbers in both languages (re-worded, not re-measured)
     num = re.compile(r"\*\*([\d.]+)×\*\*")
     assert num.findall(zh["why_summary"]) == num.findall(en["why_summary"])
     # no analysis yet: only the lesson tab's message changes, no error
-    idle = ui.switch_language(dict(ui.DEFAULTS, state={}), "zh")
+    idle = language.switch_language(dict(settings.DEFAULTS, state={}), "zh")
     assert idle["lesson_counter"] == t("lesson_idle", "zh") and "status" not in idle
 
 
@@ -466,7 +478,7 @@ def test_combining_scales_for_the_selected_window_and_the_detections(done):
     v, _ = done
     a = entry(v).a
     k = v["state"]["k"]
-    out = ui.combine_scales(v)
+    out = combine.combine_scales(v)
     assert Path(out["cmb_vec"]).is_file() and Path(out["cmb_det_best"]).is_file()
     assert Path(out["cmb_det_max"]).is_file()
     rows = out["cmb_table"]["data"]
@@ -488,20 +500,20 @@ def test_combining_scales_for_the_selected_window_and_the_detections(done):
     assert f"**{len(after_max)}** with the vectors combined" in out["cmb_det_info"]
     assert "fine-tuned on best-scale vectors only" in out["cmb_det_info"]
     # the parts: the window alone, the detections alone; Chinese
-    assert set(ui.combine_scales(v, parts=("window",))) == {"cmb_vec", "cmb_info", "cmb_table"}
-    assert set(ui.combine_scales(v, parts=("detections",))) == {"cmb_det_best", "cmb_det_max", "cmb_det_info"}
-    zh = ui.combine_scales(v, lang="zh")
+    assert set(combine.combine_scales(v, parts=("window",))) == {"cmb_vec", "cmb_info", "cmb_table"}
+    assert set(combine.combine_scales(v, parts=("detections",))) == {"cmb_det_best", "cmb_det_max", "cmb_det_info"}
+    zh = combine.combine_scales(v, lang="zh")
     assert "最佳尺度" in zh["cmb_info"] and zh["cmb_table"]["headers"][3] == "最佳" and "注意" in zh["cmb_det_info"]
     with pytest.raises(gr.Error, match="Analyze first"):
-        ui.combine_scales(dict(ui.DEFAULTS, state={}))
+        combine.combine_scales(dict(settings.DEFAULTS, state={}))
     with pytest.raises(gr.Error, match="threshold"):
-        ui.combine_scales({**v, "thresh": "high"})
+        combine.combine_scales({**v, "thresh": "high"})
 
 
 def test_combining_one_scale_says_both_vectors_are_the_same(model):
-    v = dict(ui.DEFAULTS, image=EXAMPLE, scales=[688], state={})
-    v["state"] = ui.analyze_image(v)["state"]
-    out = ui.combine_scales(v)
+    v = dict(settings.DEFAULTS, image=EXAMPLE, scales=[688], state={})
+    v["state"] = inputs.analyze_image(v)["state"]
+    out = combine.combine_scales(v)
     assert "Only one scale" in out["cmb_info"] and "**0.0 %**" in out["cmb_info"]
     assert [r[3] for r in out["cmb_table"]["data"]] == ["✓"]
 
@@ -511,32 +523,32 @@ def test_combining_one_scale_says_both_vectors_are_the_same(model):
 
 def test_lesson_mode_walks_every_step_with_back_and_next(done):
     v, _ = done
-    n = len(ui.LESSON_STEPS)
+    n = len(steps.STEPS)
     step, images = 1, set()
-    first = ui.lesson_show({**v, "lesson_step": 1})
+    first = lesson_tab.lesson_show({**v, "lesson_step": 1})
     assert first["lesson_back"]["interactive"] is False and first["lesson_next"]["interactive"] is True
     for k in range(1, n + 1):
-        out = ui.lesson_show({**v, "lesson_step": step}, delta=0 if k == 1 else 1)
+        out = lesson_tab.lesson_show({**v, "lesson_step": step}, delta=0 if k == 1 else 1)
         step = out["lesson_step"]
         assert step == k and out["lesson_counter"].startswith(f"### Step {k} / {n} · ")
-        title, narrative, _ = ui.LESSON_STEPS[k - 1]
+        title = steps.STEPS[k - 1].title
         assert t(title) in out["lesson_counter"] and out["lesson_text"]
         assert "Click" not in out["lesson_text"] and Path(out["lesson_img"]).is_file()
         assert not out["lesson_text"].startswith("**Step")
         images.add(out["lesson_img"])
         assert out["lesson_back"]["interactive"] is (k > 1) and out["lesson_next"]["interactive"] is (k < n)
     assert len(images) == n  # one different figure per step
-    assert ui.lesson_show({**v, "lesson_step": n}, delta=1)["lesson_step"] == n  # clamped at the ends
-    back = ui.lesson_show({**v, "lesson_step": 2}, delta=-1)
+    assert lesson_tab.lesson_show({**v, "lesson_step": n}, delta=1)["lesson_step"] == n  # clamped at the ends
+    back = lesson_tab.lesson_show({**v, "lesson_step": 2}, delta=-1)
     assert back["lesson_step"] == 1 and back["lesson_img"] == first["lesson_img"]
-    zh = ui.lesson_show({**v, "lesson_step": 6}, lang="zh")
+    zh = lesson_tab.lesson_show({**v, "lesson_step": 6}, lang="zh")
     assert zh["lesson_counter"].startswith(f"### 第 6 / {n} 步") and "每个 bin 对每个通道取" in zh["lesson_text"]
     assert not zh["lesson_text"].startswith("**第")  # the tab's own "Step 4" heading: the counter replaces it
     assert "点击" not in zh["lesson_text"]
-    idle = ui.lesson_show(dict(ui.DEFAULTS, state={}))
+    idle = lesson_tab.lesson_show(dict(settings.DEFAULTS, state={}))
     assert "Analyze" in idle["lesson_counter"] and idle["lesson_img"] is None
     with pytest.raises(gr.Error, match="lesson step"):
-        ui.lesson_show({**v, "lesson_step": "two"})
+        lesson_tab.lesson_show({**v, "lesson_step": "two"})
 
 
 # ---------------------------------------------------------------------------------- the lesson ZIP
@@ -550,7 +562,7 @@ def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path)
     v, _ = done
     k = v["state"]["k"]
     vv = {**v, "projection": "original", "levels": "1,2,4", "thresh": 0.3}
-    path, info = ui.export_lesson_zip(vv, "zh")
+    path, info = lesson_tab.export_lesson_zip(vv, "zh")
     assert f"#{k}" in info and "简体中文" in info
     with zipfile.ZipFile(path) as z:
         z.extractall(tmp_path / "app")
@@ -567,7 +579,7 @@ def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path)
                               score_thresh=0.3)
     assert names == set(res["files"])
     with pytest.raises(gr.Error, match="Analyze first"):
-        ui.export_lesson_zip(dict(ui.DEFAULTS, state={}))
+        lesson_tab.export_lesson_zip(dict(settings.DEFAULTS, state={}))
 
 
 def test_bold_markers_pair_up_in_both_languages():

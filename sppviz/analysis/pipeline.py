@@ -110,6 +110,11 @@ class Analysis:
     def geometry(self) -> geometry.Geometry:
         return self.detector.geometry
 
+    @property
+    def results(self) -> dict:
+        """The window scores computed so far, one ``WindowResult`` per rules combination (read-only use)."""
+        return self._results
+
     def result(self, scale_rule: str = "paper", projection: str = "paper",
                bin_rule: str = "adaptive", box_scaling: str = "fast-rcnn") -> WindowResult:
         """Scores of every window under these rules (the model's own levels); cached per rules

@@ -10,17 +10,19 @@ import pytest
 import torch
 
 from sppviz import analysis, figures
-from sppviz import app as ui
 from sppviz.analysis.images import load_image
+from sppviz.app.tabs import inputs
 from sppviz.method import geometry, pyramid
 from sppviz.model.weights import load_default_detector
+from sppviz.steps import features as features_step
+from sppviz.steps import pooling as pooling_step
 
 from .conftest import open_page
 
 pytestmark = pytest.mark.browser
 
 EXAMPLE_INDEX = 1  # example_2.jpg
-EXAMPLE = ui.EXAMPLES_DIR / "example_2.jpg"
+EXAMPLE = inputs.EXAMPLES_DIR / "example_2.jpg"
 TIMEOUT = 60_000
 
 
@@ -113,7 +115,7 @@ def test_walkthrough(browser, app_url, screenshots, page_errors):
     page.wait_for_selector("#rules-table table.rules", timeout=TIMEOUT)
     first = int(page.locator("#rules-table table.rules").get_attribute("data-window"))
     k, box = target_window(img, first)
-    _, lay = figures.windows_on_image(img, np.zeros((0, 4)), width=ui.IMAGE_WIDTH, return_layout=True)
+    _, lay = figures.windows_on_image(img, np.zeros((0, 4)), width=features_step.IMAGE_WIDTH, return_layout=True)
     click_figure(page, "#win-img", *lay.to_px((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
     page.wait_for_selector(f'#rules-table table.rules[data-window="{k}"]', timeout=TIMEOUT)
     assert rules_rows(page) == expected_cells(box, wh)
@@ -134,7 +136,7 @@ def test_walkthrough(browser, app_url, screenshots, page_errors):
     set_slider(page, "#spp-channel", 5)
     page.wait_for_function(f"() => document.querySelector('#spp-map img').src !== {before!r}", timeout=TIMEOUT)
     assert page.locator("#spp-channel input[type=number]").first.input_value() == "5"
-    _, blay = figures.bin_values(np.zeros((6, 6)), 6, cell_px=ui.bin_cell_px((6, 6)), return_layout=True)
+    _, blay = figures.bin_values(np.zeros((6, 6)), 6, cell_px=pooling_step.bin_cell_px((6, 6)), return_layout=True)
     l, t, r, b = blay.rects["2,3"]
     click_figure(page, "#spp-values", (l + r) / 2, (t + b) / 2)
     page.wait_for_function("() => /Bin \\(2, 3\\) of level 6/.test(document.querySelector('#spp-info').innerText)",

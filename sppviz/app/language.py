@@ -1,0 +1,72 @@
+"""The language switch: Gradio's static labels switch in the browser (``static/locale.js``); every
+text a handler wrote is written again on the server in the chosen language (no conv5, no R-CNN)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from sppviz.app import session
+from sppviz.app.events import handler
+from sppviz.app.panels import encode_all
+from sppviz.app.settings import Settings
+from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, window
+from sppviz.i18n import pick_lang, t
+from sppviz.steps import TABS, rcnn
+from sppviz.steps import detections as det_step
+from sppviz.steps import features as feat_step
+
+LOCALE_JS = (Path(__file__).parent / "static" / "locale.js").read_text()
+SET_LANG_JS = "(lang) => {" + LOCALE_JS + " sppvizLocale(lang); return lang; }"
+LOAD_LANG_JS = ("(hint) => {" + LOCALE_JS + """
+  hint = new URLSearchParams(window.location.search).get("lang");
+  if (hint !== "en" && hint !== "zh") { try { hint = localStorage.getItem("sppviz-lang"); } catch (e) {} }
+  if (hint === "en" || hint === "zh") { sppvizLocale(hint); return hint; }
+  return "";
+}""")
+# Gradio translates a tab's label when the tab is first drawn and not again when the page's locale
+# changes, so the language switch sets the labels itself.
+TAB_KEYS = (*TABS, "tab_lesson")
+EMPTY_TABLES = {"pyr_table": feat_step.PYR_HEADERS, "det_table": det_step.DET_HEADERS,
+                "cmp_table": rcnn.COMPARE_HEADERS, "cmb_table": rcnn.CMB_HEADERS}
+LANG_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", *window.WINDOW_OUT, *pooling.POOL_OUT,
+                                *features.FEAT_OUT, *detections.DET_OUT, "why_summary", *compare.CMP_OUT,
+                                *combine.CMB_OUT, *lesson.LESSON_OUT, *TAB_KEYS, "image")))
+# everything a handler's text depends on, except the image and what only Analyze reads (the page would
+# upload and convert the image again on every switch)
+LANG_READS = tuple(dict.fromkeys((*lesson.LESSON_READS, "source", "fm_scale", "fm_channel", "fm_view")))
+
+
+@handler(reads=LANG_READS, outputs=LANG_OUT)
+def switch_language(s: Settings) -> dict:
+    """Re-render what the handlers wrote (status, tables, info lines, the last "why SPP" summary, steps
+    10-11 and the lesson step) in the chosen language from the session's cached analysis, and the tab
+    labels; without an analysis the tab labels, the empty tables' headers and the lesson tab's message."""
+    lang, st = s.lang, s.state
+    w = session.find(st)
+    out = {k: gr.update(label=t(k, lang)) for k in TAB_KEYS}
+    out["image"] = gr.update(placeholder=t("in_image_ph", lang))  # Gradio's own upload text is not re-translated
+    if w is None:
+        out.update({k: {"headers": [t(h, lang) for h in hs], "data": []} for k, hs in EMPTY_TABLES.items()})
+        out.update(lesson.lesson_show(s))
+        return out
+    out["status"] = inputs.status(w, st, s)
+    out.update(feat_step.render_pyramid(w, lang))
+    out.update(window.window_outputs(w, st, s))
+    out.update(pooling.pooling_outputs(w, st, s, reset_channel=False))
+    out.update(features.feature_outputs(w, s))
+    out.update(detections.detection_outputs(w, s))
+    why = session.WHY_RESULTS.get(st["sid"])
+    if why is not None:
+        out["why_summary"] = t("why_summary", lang, **why)
+    out = encode_all(out)
+    out.update(compare.compare_pooling(s))
+    out.update(combine.combine_scales(s))
+    out.update(lesson.lesson_show(s))
+    return out
+
+
+def initial_language(hint: str, request: gr.Request | None = None) -> str:
+    """The page's language at load: ``?lang=`` or the last choice (sent by the page), else Accept-Language."""
+    return pick_lang(hint, request)

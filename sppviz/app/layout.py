@@ -1,0 +1,144 @@
+"""The page: a compact header, the input panel, one tab per group of steps, the exports; and the
+events between them. Every event's inputs come from its handler's declared settings (``spec``).
+
+The tabs are linked by the selected window: choosing one (click, number, detections row, drawn box)
+refreshes step 3, then step 4, then steps 10-11; rules and levels refresh what depends on them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from pathlib import Path
+
+import gradio as gr
+
+from sppviz import figures
+from sppviz.app import api, language
+from sppviz.app.events import QUIET, spec
+from sppviz.app.settings import DEFAULTS
+from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
+from sppviz.app.widgets import I18N, L
+from sppviz.model.weights import load_default_detector, setup_threads
+
+CSS = (Path(__file__).parent / "static" / "app.css").read_text()
+# (tab key, element id, the tab module's builder)
+TABS = (("tab_pyramid", "tab-pyramid", features.create_pyramid_ui),
+        ("tab_features", "tab-features", features.create_ui),
+        ("tab_projection", "tab-projection", window.create_ui), ("tab_spp", "tab-spp", pooling.create_ui),
+        ("tab_detections", "tab-detections", detections.create_ui), ("tab_why", "tab-why", why.create_ui),
+        ("tab_compare", "tab-compare", compare.create_ui), ("tab_combine", "tab-combine", combine.create_ui),
+        ("tab_lesson", "tab-lesson", lesson.create_ui))
+
+
+def spaces_gpu(fn):
+    """``spaces.GPU`` on a Hugging Face ZeroGPU Space; unchanged elsewhere."""
+    try:
+        import spaces  # type: ignore[import-not-found]
+    except ImportError:
+        return fn
+    return spaces.GPU(fn)
+
+
+def build_app() -> gr.Blocks:
+    """The whole app; ``launch(**launch_kwargs())`` serves it."""
+    setup_threads()
+    figures.warm_up()
+    try:  # load the model now, so that the first analysis does not wait for it
+        load_default_detector()
+    except (FileNotFoundError, ValueError, OSError) as e:
+        warnings.warn(f"sppviz: {e}; the app will say so when Analyze is pressed", stacklevel=2)
+    C: dict[str, gr.components.Component] = {}
+    with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
+        with gr.Row(equal_height=True):
+            with gr.Column(scale=5):
+                gr.Markdown(L("title"))
+            C["lang"] = gr.Radio([("English", "en"), ("简体中文", "zh")], value="en", label=L("lang_label"),
+                                 elem_id="lang", scale=1, min_width=240)
+        gr.Markdown(L("intro"), elem_classes=["narrative"])
+        C["state"] = gr.State({})
+        C["lesson_step"] = gr.State(DEFAULTS["lesson_step"])
+        lang_hint = gr.Textbox(visible=False)  # ?lang= or the last choice, filled in by the page at load
+        with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
+            inputs.create_ui(C)
+        C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
+        with gr.Tabs(elem_id="tabs", overflow_behavior="wrap"):
+            for key, elem_id, create in TABS:
+                with gr.Tab(L(key), id=elem_id, elem_id=elem_id) as C[key]:
+                    create(C)
+        lesson.create_export_ui(C)
+        api.create_endpoints()
+        wire(C)
+        demo.sppviz_components = C  # name -> component, for the wiring tests
+        demo.load(language.initial_language, lang_hint, C["lang"], js=language.LOAD_LANG_JS,
+                  api_visibility="private", show_progress="hidden")
+    return demo
+
+
+def wire(C: dict) -> None:
+    """Connect the handlers to the components."""
+    pool_after = spec(C, pooling.refresh_pooling, **QUIET)
+    cmp_after = spec(C, compare.compare_pooling, **QUIET)  # follows the window, levels, level, channel (10-20 ms)
+    cmb_all = spec(C, combine.combine_scales, **QUIET)  # follows the analysis and the rules (its detections too)
+    cmb_window = spec(C, combine.combine_scales, args={"parts": ("window",)}, **QUIET)
+    after_window = (pool_after, cmp_after, cmb_window)
+
+    def chain(dep, *steps):
+        for s in steps:
+            dep = dep.success(**s)
+        return dep
+
+    analyze = spec(C, inputs.analyze_image, "progress", api_visibility="private", concurrency_id="analyze")
+    analyze["fn"] = spaces_gpu(analyze["fn"])
+    analyze["fn"].sppviz_handler = inputs.analyze_image
+    chain(C["analyze"].click(**analyze), cmp_after, cmb_all)
+    chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), *after_window)
+    chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)
+    chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), *after_window)
+    chain(C["clear"].click(**spec(C, window.clear_boxes, **QUIET)), *after_window)
+    for name in ("projection", "scale_rule", "bin_rule"):
+        chain(C[name].input(**spec(C, window.change_rules, **QUIET)), pool_after,
+              spec(C, detections.change_detections, **QUIET), cmp_after, cmb_all)
+    for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
+                       ("spp_channel", "channel")):
+        event = C[name].submit if name == "custom_levels" else C[name].input
+        chain(event(**spec(C, pooling.change_pooling, args={"what": what}, **QUIET)), cmp_after)
+    C["spp_values"].select(**spec(C, pooling.click_bin, "select", args={"panel": "values"}, **QUIET))
+    C["spp_map"].select(**spec(C, pooling.click_bin, "select", args={"panel": "map"}, **QUIET))
+    features.wire(C)
+    detections.wire(C)
+    C["why_btn"].click(**spec(C, why.compare_rcnn, "progress", api_visibility="private", concurrency_id="analyze"))
+    C["cmp_btn"].click(**spec(C, compare.compare_pooling, **QUIET))
+    C["tab_combine"].select(**cmb_all)
+    for name in ("thresh", "iou", "classes"):  # step 11's detections use step 8's thresholds and classes
+        C[name].input(**spec(C, combine.combine_scales, args={"parts": ("detections",)}, **QUIET))
+    C["export"].click(**spec(C, lesson.export_panels, api_visibility="private",
+                             adapt=lambda path: {"export_file": gr.update(value=path, visible=True)}))
+    C["lesson_btn"].click(**spec(C, lesson.export_lesson_zip, api_visibility="private", concurrency_id="analyze",
+                                 adapt=lambda r: {"lesson_file": gr.update(value=r[0], visible=True),
+                                                  "lesson_info": r[1]}))
+    lesson_spec = functools.partial(spec, C, lesson.lesson_show, **QUIET)
+    C["tab_lesson"].select(**lesson_spec())
+    C["lesson_back"].click(**lesson_spec(args={"delta": -1}))
+    C["lesson_next"].click(**lesson_spec(args={"delta": 1}))
+    C["lang"].change(None, C["lang"], None, js=language.SET_LANG_JS, api_visibility="private",
+                     show_progress="hidden")
+    C["lang"].change(**spec(C, language.switch_language, **QUIET))
+
+
+def theme() -> gr.themes.Base:
+    """Projector-friendly: large text, high-contrast amber accents."""
+    return gr.themes.Soft(primary_hue="amber", secondary_hue="sky", text_size=gr.themes.sizes.text_lg,
+                          radius_size=gr.themes.sizes.radius_md)
+
+
+def launch_kwargs(**overrides) -> dict:
+    """Host, port (a Space sets GRADIO_SERVER_NAME / PORT), the translations, theme and CSS (Gradio 6
+    takes them in launch()) and the example folder."""
+    kw = {"theme": theme(), "css": CSS, "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+          "server_port": int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
+          "share": False, "i18n": I18N, "allowed_paths": [str(inputs.EXAMPLES_DIR)],
+          "max_file_size": inputs.MAX_UPLOAD_BYTES}
+    kw.update(overrides)
+    return kw

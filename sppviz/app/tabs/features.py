@@ -1,0 +1,54 @@
+"""Tabs · image pyramid (step 1) and feature maps (step 2): the scaled images with their conv5 sizes;
+conv5 per scale as cells and over the image, one channel or the mean / max, and the window's top channels."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from sppviz.app import session
+from sppviz.app.events import QUIET, handler, spec
+from sppviz.app.panels import encode_all
+from sppviz.app.settings import Settings
+from sppviz.app.widgets import LATEX, L, img, md, panel
+from sppviz.i18n import t
+from sppviz.steps import features
+
+FEAT_OUT = ("fm_map", "fm_overlay", "fm_info")
+FEAT_READS = ("state", "fm_scale", "fm_channel", "fm_view")
+
+
+def create_pyramid_ui(C: dict) -> None:
+    md("nar_pyramid")
+    C["pyr_img"] = img("pyr_img", elem_id="pyr-img")
+    C["pyr_table"] = gr.Dataframe(label=L("pyr_table"), interactive=False, elem_id="pyr-table",
+                                  headers=[t(k) for k in features.PYR_HEADERS])
+
+
+def create_ui(C: dict) -> None:
+    md("nar_features")
+    with gr.Row():
+        C["fm_scale"] = gr.Dropdown([("s = 688", 0)], value=0, label=L("fm_scale"), interactive=True, scale=1)
+        C["fm_view"] = gr.Radio([(L(k), v) for v, k in features.VIEWS.items()], value="mean", label=L("fm_view"),
+                                scale=2)
+        C["fm_channel"] = gr.Slider(0, 255, value=0, step=1, label=L("fm_channel"), scale=2, elem_id="fm-channel")
+    C["fm_info"] = gr.Markdown(latex_delimiters=LATEX, elem_id="fm-info")
+    with gr.Row(equal_height=False):
+        C["fm_map"] = panel("fm_map", elem_id="fm-map")
+        C["fm_overlay"] = panel("fm_overlay", elem_id="fm-overlay")
+    C["fm_top_info"] = gr.Markdown()
+    C["fm_top"] = img("fm_top", title=False, elem_id="fm-top")
+
+
+def feature_outputs(w, s: Settings) -> dict:
+    return features.render_features(w, s.fm_scale, s.fm_channel, s.fm_view, s.lang)
+
+
+@handler(reads=FEAT_READS, outputs=FEAT_OUT)
+def change_features(s: Settings) -> dict:
+    """The scale, view or channel of step 2 changed."""
+    return encode_all(feature_outputs(session.workspace(s.state, s.lang), s))
+
+
+def wire(C: dict) -> None:
+    for name in ("fm_scale", "fm_view", "fm_channel"):
+        C[name].input(**spec(C, change_features, **QUIET))
