@@ -2,7 +2,7 @@
 #   make run    create .venv, install the runtime requirements and sppviz itself, start the app on :7860
 #   make test   create .venv, install runtime + dev requirements (and Chromium), lint, run every test
 # and, once set up:
-#   make check  lint + every test except the browser ones (the fast lane while editing)
+#   make check  lint + every test except the browser and the slow ones (the fast lane while editing)
 #   make lint   ruff only
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -41,10 +41,11 @@ test: $(VENV)/.dev browser
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
-# the fast lane: no browser tests (tests/e2e, marked `browser`), no Chromium needed
+# the fast lane: no browser tests (tests/e2e, marked `browser`, no Chromium needed) and none of the
+# tests marked `slow` (more than a few seconds each); `make test` runs them all
 check: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -m "not browser" --ignore=tests/e2e
+	$(PY) -m pytest -q -m "not browser and not slow" --ignore=tests/e2e
 
 bench: $(VENV)/.runtime
 	$(PY) -m sppviz bench

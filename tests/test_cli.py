@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "assets" / "examples" / "example_1.jpg"
 
 
+@pytest.mark.slow  # a fresh interpreter: imports torch and OpenCV again
 def test_project_cli_prints_the_report_as_json():
     out = subprocess.run([sys.executable, "-m", "sppviz", "project", str(EXAMPLE), "--box", "100", "40", "300", "200",
                           "--backbone", "zf5-release", "--levels", "1", "2", "3", "6", "--compact"],

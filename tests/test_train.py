@@ -1,6 +1,7 @@
 """Training helpers: batch-norm folding is exact; fine-tuning samples follow the paper's IoU rules."""
 
 import numpy as np
+import pytest
 import torch
 
 from sppviz.model import backbones, train
@@ -63,6 +64,7 @@ def _cfg(**kw):
                              ft_scales=(480, 576), **kw)
 
 
+@pytest.mark.slow
 def test_end_to_end_fine_tuning_trains_conv_through_spp_with_frozen_batchnorm():
     net = _tiny_net()
     train.add_batchnorm(net.trunk)
@@ -78,6 +80,7 @@ def test_end_to_end_fine_tuning_trains_conv_through_spp_with_frozen_batchnorm():
     assert not net.training
 
 
+@pytest.mark.slow
 def test_paper_fine_tuning_keeps_conv_frozen():
     net = _tiny_net()
     net.eval()
@@ -120,6 +123,7 @@ def test_training_scale_draw_favours_the_single_test_scale():
     assert abs((uniform == 688).mean() - 0.2) < 0.03
 
 
+@pytest.mark.slow
 def test_balanced_positives_give_every_object_an_equal_share():
     """A big object covered by 200 windows and a small one covered by 3 (its box and two shifted
     copies): drawn per window the small object gets 12 · 3 / 203 ≈ 0.2 of the 12 positives per
