@@ -1,7 +1,9 @@
 """The offline lesson export (``python -m sppviz lesson``): figures, analysis.json, handout.html, lesson.zip."""
 
 import argparse
+import base64
 import dataclasses
+import html
 import json
 import re
 import zipfile
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sppviz import analysis, i18n, lesson
+from sppviz import analysis, i18n, lesson, steps
 from sppviz.analysis.images import load_image
 from sppviz.i18n import LANGS, STRINGS, narrative, t
 from sppviz.method import geometry, pyramid
@@ -40,17 +42,16 @@ def _pngs(d: Path) -> list[str]:
     return sorted(p.name for p in d.glob("*.png"))
 
 
-EXPECTED = ["1_pyramid.png", "2_features.png", "3_window.png", "3_projection.png", "3_scale_chart.png",
-            "3_receptive_fields.png", "4_argmax.png", "4_vector.png", "5_detections.png",
-            *[f"4_bins_level{n}.png" for n in (1, 2, 3, 6)], *[f"4_bin_values_level{n}.png" for n in (1, 2, 3, 6)]]
+# one figure per step of the step table, in its order: "01_pyramid.png" … "11_combine.png"
+EXPECTED = [lesson.figure_name(i, s) for i, s in enumerate(steps.STEPS, 1)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_png_opens_at_projector_width(exports, lang):
     d, res = exports[lang]
     names = _pngs(d)
-    assert set(EXPECTED) <= set(names)
-    assert set(names) <= set(res["files"])
+    assert names == EXPECTED and EXPECTED[0] == "01_pyramid.png" and len(EXPECTED) == 11
+    assert [f for f in res["files"] if f.endswith(".png")] == EXPECTED
     for name in names:
         with Image.open(d / name) as im:
             im.verify()
@@ -85,17 +86,27 @@ def test_analysis_json_cells_match_project_window(exports, lang, tiny_model_path
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_handout_references_every_png_and_is_self_contained(exports, lang):
+def test_handout_is_one_self_contained_file_with_a_section_per_step(exports, lang):
     d, _ = exports[lang]
     text = (d / "handout.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', text)
-    assert set(srcs) == set(_pngs(d))
-    for src in srcs:
-        assert not src.startswith(("/", "http:", "https:", "data:")) and (d / src).is_file()
+    # every figure inline, the same bytes as the step's PNG, in step order: the file reads alone, offline
+    assert len(srcs) == len(steps.STEPS) and all(src.startswith("data:image/png;base64,") for src in srcs)
+    for src, name in zip(srcs, EXPECTED, strict=True):
+        assert base64.b64decode(src.split(",", 1)[1]) == (d / name).read_bytes(), name
     assert "<script" not in text.lower() and "http://" not in text and "https://" not in text
-    assert "<style>" in text and 'rel="stylesheet"' not in text
+    assert "<style>" in text and 'rel="stylesheet"' not in text and "<link" not in text
     assert f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">' in text
-    assert text.count("<section") == 5 and 'class="rules"' in text
+    sections = re.findall(r'<section id="step-([a-z]+)" data-step="(\d+)"><h2>([^<]+)</h2>', text)
+    assert [(k, int(n)) for k, n, _ in sections] == [(s.key, i) for i, s in enumerate(steps.STEPS, 1)]
+    for (_, n, head), step in zip(sections, steps.STEPS, strict=True):
+        assert html.unescape(head) == f"{t('lesson_step', lang, k=int(n), n=11)} · {t(step.title, lang)}"
+    # the cells step carries the rules table, the detections step the detections table
+    cells = text.index('id="step-cells"')
+    assert cells < text.index('class="rules"') < text.index('id="step-rf"')
+    dets = json.loads((d / "analysis.json").read_text(encoding="utf-8"))["detections"]["after_nms"]
+    if dets:
+        assert text.index('id="step-detections"') < text.index('class="detections"') < text.index('id="step-why"')
     # formulas as text (no KaTeX on paper), not as LaTeX source
     assert "$" not in text and "\\lfloor" not in text and "\\times" not in text and "⌊" in text
     assert '<span class="math">' in text and "<sup>2</sup>" in text
@@ -105,8 +116,8 @@ def test_handout_narrative_in_the_chosen_language(exports):
     en = (exports["en"][0] / "handout.html").read_text(encoding="utf-8")
     zh = (exports["zh"][0] / "handout.html").read_text(encoding="utf-8")
     assert "图像金字塔" in STRINGS["zh"]["nar_pyramid"] and "空间金字塔池化" in STRINGS["zh"]["nar_spp"]
-    assert "图像金字塔" in zh and "空间金字塔池化" in zh and "Spatial pyramid pooling" not in zh
-    assert "Spatial pyramid pooling" in en and "Image pyramid" in en and "图像金字塔" not in en
+    assert "图像金字塔" in zh and "金字塔分格" in zh and "Pyramid bins" not in zh
+    assert "Pyramid bins" in en and "image pyramid" in en and "图像金字塔" not in en and "金字塔分格" not in en
     # no interactive instructions on paper
     assert "Click a bin" not in en and "点击一个 bin" not in zh
 
@@ -147,8 +158,8 @@ def test_main_with_a_given_window_and_levels(tiny_model_path, tmp_path, monkeypa
         res = json.loads(capsys.readouterr().out)
         data = json.loads((tmp_path / "out" / "analysis.json").read_text(encoding="utf-8"))
         assert res["window"] == data["selected_window"]["index"] == 0
-        assert sorted(p.name for p in (tmp_path / "out").glob("4_bins_level*.png")) == \
-            ["4_bins_level1.png", "4_bins_level2.png"]
+        assert [lv["n"] for lv in data["levels"]] == [1, 2]
+        assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == EXPECTED
         det = load_default_detector()
         with pytest.raises(ValueError, match="window 1000000 does not exist"):
             lesson.export_lesson(EXAMPLE, tmp_path / "bad", window=10**6, detector=det)
@@ -163,24 +174,31 @@ def test_main_with_a_given_window_and_levels(tiny_model_path, tmp_path, monkeypa
 
 @pytest.fixture(scope="module")
 def handout_inputs(tiny_model_path):
-    """(analysis, window detail, analysis.json data) of the example with the tiny model: handout_html's inputs."""
+    """(view, analysis.json data, figures) of the example with the tiny model: handout_html's inputs."""
     det = load_default_detector(tiny_model_path)
     img, notices = load_image(EXAMPLE)
     a = analysis.analyze(img, det, (688,), notices=notices)
-    d = analysis.window_detail(a, lesson.pick_window(a), (1, 2, 3, 6))
+    rules = {"scale_rule": "paper", "projection": "paper", "bin_rule": "adaptive"}
+    views = {lang: lesson.lesson_view(a, lesson.pick_window(a), (1, 2, 3, 6), rules, lesson.SCORE_THRESH,
+                                      lesson.NMS_IOU, lang) for lang in LANGS}
+    d = views["en"].d
     before, after = a.detections(lesson.SCORE_THRESH, lesson.NMS_IOU)
-    return a, d, lesson.lesson_data(a, d, before, after, det.classes)
+    pngs = {name: b"png " + name.encode() for name in EXPECTED}  # the handout inlines whatever bytes it gets
+    return views, lesson.lesson_data(a, d, before, after, det.classes), pngs
 
 
-# the narratives the handout prints (each step's, and the paragraphs under its panels)
-HANDOUT_NARRATIVES = ("nar_pyramid", "nar_features", "nar_projection", "nar_rules", "nar_rf", "nar_spp",
-                      "nar_vector", "nar_det")
+def handout(handout_inputs, lang):
+    views, data, pngs = handout_inputs
+    return lesson.handout_html(views[lang], data, "x.jpg", pngs)
+
+
+# the narratives the handout prints: each step's
+HANDOUT_NARRATIVES = tuple(s.narrative for s in steps.STEPS)
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_editing_a_hint_cannot_change_the_handout(handout_inputs, monkeypatch, lang):
-    a, d, data = handout_inputs
-    before = lesson.handout_html(a, d, data, "x.jpg", lang)
+    before = handout(handout_inputs, lang)
     new_hints = {}
     for key in HANDOUT_NARRATIVES:  # a translator rewrites every hint (the app's text changes with it)
         n = dataclasses.replace(narrative(key, lang), hint=f"Tap the purple square number {key} twice.")
@@ -188,45 +206,36 @@ def test_editing_a_hint_cannot_change_the_handout(handout_inputs, monkeypatch, l
         monkeypatch.setitem(STRINGS[lang], key, i18n.compose(n, lang))
         new_hints[key] = n
     assert t("nar_spp", lang).endswith("Tap the purple square number nar_spp twice.")
-    after = lesson.handout_html(a, d, data, "x.jpg", lang)
+    after = handout(handout_inputs, lang)
     assert after == before and "purple" not in after
     for key, n in new_hints.items():
         assert lesson.inline_html(n.body) in after, key
-        if n.title:
-            assert f"<strong>{n.title}{'。' if lang == 'zh' else '.'}</strong>" in after, key
+    for i, step in enumerate(steps.STEPS, 1):  # the step table's title heads each section
+        assert f"<h2>{html.escape(t('lesson_step', lang, k=i, n=11))} · {html.escape(t(step.title, lang))}</h2>" \
+            in after, step.key
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_handout_prints_title_and_body_but_not_the_hint(handout_inputs, lang):
-    text = lesson.handout_html(*handout_inputs, "x.jpg", lang)
+def test_the_handout_prints_the_body_but_not_the_hint(handout_inputs, lang):
+    text = handout(handout_inputs, lang)
     hints = 0
     for key in HANDOUT_NARRATIVES:
         n = narrative(key, lang)
-        assert f"<p>{lesson.inline_html(i18n.compose(n, lang, hint=False))}</p>" in text, key
+        assert f"<p>{lesson.inline_html(n.body)}</p>" in text, key
         if n.hint:
             hints += 1
             assert lesson.inline_html(n.hint) not in text, key
     assert hints >= 2  # nar_spp and nar_det ask for a click in the app
-    # the captions drop the labels' click hints (labels of their own, not cut out of the app's)
-    assert t("win_img_print", lang) in text and t("win_img", lang) not in text
-    assert t("spp_values_print", lang) in text and t("spp_values", lang) not in text
-
-
-def test_without_clicks_is_the_narrative_without_its_hint():
-    for lang in LANGS:
-        for key in i18n.NARRATIVES[lang]:
-            n = narrative(key, lang)
-            assert lesson.without_clicks(t(key, lang)) == i18n.compose(n, lang, hint=False), (lang, key)
-    assert lesson.without_clicks(t("nar_spp")).endswith("does not always give $n$ bins.")
-    assert lesson.without_clicks(t("nar_det", "zh")).endswith("（论文 §4）。")
-    assert lesson.without_clicks("Click here.") == "Click here."  # not a narrative: unchanged
+    # each figure's caption is its panel's label, in the handout's language
+    for step in steps.STEPS:
+        assert f"<figcaption>{html.escape(t(step.figure, lang))}</figcaption>" in text, step.key
 
 
 def test_markdown_and_formulas_as_html():
-    html = lesson.inline_html("**Step.** *a* `roi_pool` <b>x</b> $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ and *b*")
-    assert html.startswith("<strong>Step.</strong> <em>a</em> <code>roi_pool</code> &lt;b&gt;x&lt;/b&gt; ")
+    out = lesson.inline_html("**Step.** *a* `roi_pool` <b>x</b> $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ and *b*")
+    assert out.startswith("<strong>Step.</strong> <em>a</em> <code>roi_pool</code> &lt;b&gt;x&lt;/b&gt; ")
     assert ('<span class="math">s<sup>*</sup> = argmin<sub>s</sub> |w\u2009h\u2009f<sub>s</sub><sup>2</sup>'
-            " − 224<sup>2</sup>|</span> and <em>b</em>") in html
+            " − 224<sup>2</sup>|</span> and <em>b</em>") in out
     assert lesson.tex_html("v = \\mathrm{SPP}(F_{s^*}, w)") == \
         '<span class="math">v = SPP(F<sub>s<sup>*</sup></sub>, w)</span>'
     assert lesson.tex_html("\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1") == \

@@ -572,8 +572,9 @@ def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path)
     assert data["selected_window"]["projection_rule"] == "original" and [lv["n"] for lv in data["levels"]] == [1, 2, 4]
     assert data["detections"]["score_thresh"] == 0.3 and data["rules"]["projection"] == "original"
     html = (tmp_path / "app" / "handout.html").read_text(encoding="utf-8")
-    srcs = set(re.findall(r'<img[^>]*\bsrc="([^"]+)"', html))
-    assert srcs and srcs <= names and '<html lang="zh-Hans">' in html
+    srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', html)  # every step's figure, inline: the file stands alone
+    assert len(srcs) == len(steps.STEPS) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert '<html lang="zh-Hans">' in html
     # the same files as lesson.write_lesson on the same analysis (what the CLI writes, conv5 reused)
     res = lesson.write_lesson(entry(v).a, tmp_path / "lib", "zh", (1, 2, 4), k, projection="original",
                               score_thresh=0.3)

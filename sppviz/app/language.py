@@ -12,6 +12,7 @@ from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import Settings
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, window
+from sppviz.app.widgets import tab_label
 from sppviz.i18n import pick_lang, t
 from sppviz.steps import TABS, rcnn
 from sppviz.steps import detections as det_step
@@ -45,7 +46,7 @@ def switch_language(s: Settings) -> dict:
     labels; without an analysis the tab labels, the empty tables' headers and the lesson tab's message."""
     lang, st = s.lang, s.state
     w = session.find(st)
-    out = {k: gr.update(label=t(k, lang)) for k in TAB_KEYS}
+    out = {k: gr.update(label=tab_label(k, lang)) for k in TAB_KEYS}
     out["image"] = gr.update(placeholder=t("in_image_ph", lang))  # Gradio's own upload text is not re-translated
     if w is None:
         out.update({k: {"headers": [t(h, lang) for h in hs], "data": []} for k, hs in EMPTY_TABLES.items()})

@@ -21,6 +21,7 @@ from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
 from sppviz.app.widgets import I18N, L
 from sppviz.model.weights import load_default_detector, setup_threads
+from sppviz.steps import TABS as STEP_TABS
 
 CSS = (Path(__file__).parent / "static" / "app.css").read_text()
 # (tab key, element id, the tab module's builder)
@@ -65,7 +66,8 @@ def build_app() -> gr.Blocks:
         C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap"):
             for key, elem_id, create in TABS:
-                with gr.Tab(L(key), id=elem_id, elem_id=elem_id) as C[key]:
+                label = L(f"label:{key}") if key in STEP_TABS else L(key)
+                with gr.Tab(label, id=elem_id, elem_id=elem_id) as C[key]:
                     create(C)
         lesson.create_export_ui(C)
         api.create_endpoints()

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import gradio as gr
 
-from sppviz.i18n import STRINGS
+from sppviz.i18n import LANGS, STRINGS, t
+from sppviz.steps import TABS, tab_steps
 
-I18N = gr.I18n(**STRINGS)
+
+def tab_label(tab: str, lang: str = "en") -> str:
+    """A tab's label with the numbers of the steps it shows ("3–5 · Window → cells"): the step table
+    numbers the tabs, lesson mode and the handout alike."""
+    if tab not in TABS:
+        return t(tab, lang)
+    lo, hi = tab_steps(tab)
+    return f"{lo} · {t(tab, lang)}" if lo == hi else f"{lo}–{hi} · {t(tab, lang)}"
+
+
+# the tables' strings, plus the numbered tab labels ("label:tab_…") for the browser's translations
+I18N = gr.I18n(**{lang: {**STRINGS[lang], **{f"label:{tab}": tab_label(tab, lang) for tab in TABS}}
+                  for lang in LANGS})
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 

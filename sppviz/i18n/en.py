@@ -66,16 +66,16 @@ LABELS: dict[str, str] = {
     "btn_export": "Export every panel as PNG (.zip)",
     "export_file": "Panels for slides",
     # ---- tabs ----
-    "tab_pyramid": "1 · Image pyramid",
-    "tab_features": "2 · Feature maps",
-    "tab_projection": "3 · Window → cells",
-    "tab_spp": "4 · Pyramid pooling",
-    "tab_detections": "5 · Detections",
-    "tab_why": "6 · Why SPP",
-    "tab_compare": "7 · SPP vs RoIPool vs RoIAlign",
-    "tab_combine": "8 · Combine scales",
+    "tab_pyramid": "Image pyramid",
+    "tab_features": "Feature maps",
+    "tab_projection": "Window → cells",
+    "tab_spp": "Pyramid pooling",
+    "tab_detections": "Detections",
+    "tab_why": "Why SPP",
+    "tab_compare": "SPP vs RoIPool vs RoIAlign",
+    "tab_combine": "Combine scales",
     "tab_lesson": "▶ Lesson mode",
-    # ---- step 1 · pyramid, step 2 · feature maps ----
+    # ---- image pyramid, feature maps ----
     "pyr_img": "Image pyramid (drawn to scale)",
     "pyr_table": "Scales",
     "fm_scale": "Scale",
@@ -87,7 +87,7 @@ LABELS: dict[str, str] = {
     "fm_map": "conv5 map (cells)",
     "fm_overlay": "conv5 on the image",
     "fm_top": "Strongest channels inside the selected window",
-    # ---- step 3 · window → cells ----
+    # ---- window → cells ----
     "win_img": "Windows — click one",
     "win_k": "Window #",
     "win_draw": "Draw a box (two clicks)",
@@ -96,7 +96,7 @@ LABELS: dict[str, str] = {
     "proj_grid": "Projected cells on conv5 (channel mean)",
     "rf_img": "Receptive-field centres of the cells",
     "rules_title": "#### Projection rules",
-    # ---- step 4 · pyramid pooling, step 5 · detections ----
+    # ---- pyramid pooling, detections ----
     "spp_level": "Level n",
     "spp_channel": "Channel",
     "spp_map": "Bins on the projected window (one channel)",
@@ -111,7 +111,7 @@ LABELS: dict[str, str] = {
     "det_after": "After NMS",
     "det_before": "Before NMS",
     "det_table": "Detections after NMS",
-    # ---- step 6 · why SPP, step 7 · compare, step 8 · combine ----
+    # ---- why SPP, compare, combine ----
     "why_n": "N windows for the R-CNN path (the best-scoring ones)",
     "btn_why": "Run the R-CNN path on N windows",
     "why_fig": "Crops as they are (aspect kept) next to R-CNN's 224×224 warp",
@@ -144,7 +144,8 @@ FORMATS: dict[str, str] = {
     "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass {total:.2f} s "
                     "(proposals {prop:.2f} s, conv5 {conv:.2f} s, scoring {score:.2f} s)"),
     "status_notice": "⚠️ {text}",
-    "status_user_default": "No boxes drawn yet: the whole image is the only window. Draw boxes in step 3.",
+    "status_user_default": ("No boxes drawn yet: the whole image is the only window. Draw boxes in the "
+                            "“Window → cells” tab."),
     # ---- table headers and cells ----
     "pyr_h_scale": "s",
     "pyr_h_image": "image w×h (px)",
@@ -224,7 +225,7 @@ FORMATS: dict[str, str] = {
     # ---- captions of the printed handout (the app's labels without their click hint) ----
     "win_img_print": "Windows",
     "spp_values_print": "Per-bin maxima",
-    # ---- gotchas (step 7) ----
+    # ---- gotchas (SPP vs RoIPool vs RoIAlign) ----
     "g_title": "### Gotchas",
     "g_sliding": ("**(a) Sliding vs adaptive bins.** The paper's sliding rule (§2.3: window ⌈a/n⌉, stride ⌊a/n⌋) "
                   "does not always give n bins; the adaptive rule (Appendix A) always does. Window #{k} is **a = "
@@ -279,21 +280,21 @@ ERRORS: dict[str, str] = {
 NARRATIVES: dict[str, dict[str, str]] = {
     # ---- the tabs' step narratives ----
     "nar_pyramid": {
-        "title": "Step 1 · Image pyramid",
+        "title": "Image pyramid",
         "body": ("The whole image is resized so that its shorter side equals each scale $s \\in S$, and conv1–conv5 "
                  "run **once per scale** on the whole image (paper §4.1). The conv5 map is about $1/16$ of the image "
                  "on each side: the layers' strides multiply to $S = 16$. The images below are drawn to scale."),
         "hint": "",
     },
     "nar_features": {
-        "title": "Step 2 · conv5 feature maps",
+        "title": "conv5 feature maps",
         "body": ("Each of the $C$ channels is an $h \\times w$ map of cells. Cell $i$ sees a receptive field centred "
                  "at pixel $o + S\\,i$ of the scaled image; the overlay paints every cell there. The tiles are the "
                  "channels that respond most inside the selected window."),
         "hint": "",
     },
     "nar_projection": {
-        "title": "Step 3 · From a window to conv5 cells",
+        "title": "From a window to conv5 cells",
         "body": ("SPP-net never crops the image. Each window picks **one** scale — the paper takes the $s$ whose "
                  "scaled window area is closest to $224^2$: $\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$ with $f_s = "
                  "s/\\min(W, H)$ — and is projected onto that scale's conv5 map. Paper App. A keeps the cells whose "
@@ -315,7 +316,7 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "",
     },
     "nar_spp": {
-        "title": "Step 4 · Spatial pyramid pooling",
+        "title": "Spatial pyramid pooling",
         "body": ("The window's $a_w \\times a_h$ cells are cut into $n \\times n$ bins for every level $n$; each bin "
                  "keeps the **maximum** of each channel. Adaptive bins (paper App. A, release): bin $i$ covers cells "
                  "$\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$, always $n$ bins. The sliding "
@@ -331,13 +332,13 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "",
     },
     "nar_det": {
-        "title": "Step 5 · Detections",
+        "title": "Detections",
         "body": ("fc6–fc8 score every window's vector once. The threshold, the NMS IoU and the class filter re-use "
                  "those cached scores, so they update at once. Per-class NMS at IoU 0.3 as in paper §4."),
         "hint": "Click a row to inspect its window.",
     },
     "nar_why": {
-        "title": "Step 6 · Why SPP-net",
+        "title": "Why SPP-net",
         "body": ("R-CNN crops every window from the image, **warps** it to a fixed size and runs the whole network "
                  "on each crop: its conv cost grows like $n \\cdot 227^2$ for $n \\approx 2000$ windows. SPP-net "
                  "runs the convolutional layers **once** on the whole image and pools every window from the shared "
@@ -347,15 +348,15 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "Press the button to time the R-CNN path on $N$ windows of this image with the same weights.",
     },
     "nar_compare": {
-        "title": "Step 7 · SPP vs RoIPool vs RoIAlign",
+        "title": "SPP vs RoIPool vs RoIAlign",
         "body": ("Three ways to pool the same window at one level n from the same conv5 map: **SPP** (paper cells, "
                  "adaptive bins, max), **RoIPool** (Fast R-CNN: cells = round(x/S), same adaptive bins, max) and "
                  "**RoIAlign** (Mask R-CNN: no rounding, continuous bins, 2×2 bilinear samples per bin, averaged)."),
-        "hint": ("It follows the selected window and the level and channel chosen in step 4 (default level 6); "
-                 "**Compare** recomputes it."),
+        "hint": ("It follows the selected window and the level and channel chosen under “Pyramid pooling” "
+                 "(default level 6); **Compare** recomputes it."),
     },
     "nar_combine": {
-        "title": "Step 8 · Combining scales",
+        "title": "Combining scales",
         "body": ("With several scales, a window can be pooled in two ways. The paper (§4.1) picks **one** scale per "
                  "window, $s^* = \\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$, and pools only there: $v = "
                  "\\mathrm{SPP}(F_{s^*}, w)$. The other option of multi-scale extraction pools the window on "
@@ -372,7 +373,8 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "body": ("R-CNN crops each of ~2,000 windows, warps it to 224×224 and runs the whole network on every crop: "
                  "the warp squeezes or stretches the object (each crop next to its warp), and the conv layers run "
                  "~2,000 times. SPP-net runs them once per scale and pools every window from conv5, keeping its "
-                 "aspect ratio (paper: 102× faster at one scale on a GPU; tab 6 measures it on this machine)."),
+                 "aspect ratio (paper: 102× faster at one scale on a GPU; the “Why SPP” tab measures it on this "
+                 "machine)."),
         "hint": "",
     },
     "ls_compare": {

@@ -62,16 +62,16 @@ LABELS: dict[str, str] = {
     "btn_export": "把所有面板导出为 PNG（.zip）",
     "export_file": "用于幻灯片的面板",
     # ---- tabs ----
-    "tab_pyramid": "1 · 图像金字塔",
-    "tab_features": "2 · 特征图",
-    "tab_projection": "3 · 窗口 → 特征格",
-    "tab_spp": "4 · 金字塔池化",
-    "tab_detections": "5 · 检测结果",
-    "tab_why": "6 · 为什么用 SPP",
-    "tab_compare": "7 · SPP、RoIPool 与 RoIAlign",
-    "tab_combine": "8 · 多尺度合并",
+    "tab_pyramid": "图像金字塔",
+    "tab_features": "特征图",
+    "tab_projection": "窗口 → 特征格",
+    "tab_spp": "金字塔池化",
+    "tab_detections": "检测结果",
+    "tab_why": "为什么用 SPP",
+    "tab_compare": "SPP、RoIPool 与 RoIAlign",
+    "tab_combine": "多尺度合并",
     "tab_lesson": "▶ 课堂模式",
-    # ---- step 1 · pyramid, step 2 · feature maps ----
+    # ---- image pyramid, feature maps ----
     "pyr_img": "图像金字塔（按真实比例）",
     "pyr_table": "各尺度",
     "fm_scale": "尺度",
@@ -83,7 +83,7 @@ LABELS: dict[str, str] = {
     "fm_map": "conv5 特征图（格子）",
     "fm_overlay": "conv5 叠加在图像上",
     "fm_top": "所选窗口内响应最强的通道",
-    # ---- step 3 · window → cells ----
+    # ---- window → cells ----
     "win_img": "窗口——点击选择",
     "win_k": "窗口编号",
     "win_draw": "画框（点两下）",
@@ -92,7 +92,7 @@ LABELS: dict[str, str] = {
     "proj_grid": "conv5 上投影得到的格子（通道平均）",
     "rf_img": "这些格子的感受野中心",
     "rules_title": "#### 投影规则",
-    # ---- step 4 · pyramid pooling, step 5 · detections ----
+    # ---- pyramid pooling, detections ----
     "spp_level": "层级 n",
     "spp_channel": "通道",
     "spp_map": "投影窗口上的分格（单个通道）",
@@ -107,7 +107,7 @@ LABELS: dict[str, str] = {
     "det_after": "NMS 之后",
     "det_before": "NMS 之前",
     "det_table": "NMS 之后的检测结果",
-    # ---- step 6 · why SPP, step 7 · compare, step 8 · combine ----
+    # ---- why SPP, compare, combine ----
     "why_n": "R-CNN 路径的窗口数 N（分数最高的 N 个）",
     "btn_why": "在 N 个窗口上运行 R-CNN 的做法",
     "why_fig": "原样的裁块（保持长宽比）与 R-CNN 拉伸成的 224×224",
@@ -137,7 +137,7 @@ FORMATS: dict[str, str] = {
     "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} "
                     "秒（候选窗口 {prop:.2f} 秒，conv5 {conv:.2f} 秒，打分 {score:.2f} 秒）"),
     "status_notice": "⚠️ {text}",
-    "status_user_default": "还没有画框：整张图是唯一的窗口。请在第 3 步中画框。",
+    "status_user_default": "还没有画框：整张图是唯一的窗口。请在“窗口 → 特征格”标签页中画框。",
     # ---- table headers and cells ----
     "pyr_h_scale": "s",
     "pyr_h_image": "图像 宽×高（像素）",
@@ -214,7 +214,7 @@ FORMATS: dict[str, str] = {
     # ---- captions of the printed handout (the app's labels without their click hint) ----
     "win_img_print": "窗口",
     "spp_values_print": "每个 bin 的最大值",
-    # ---- gotchas (step 7) ----
+    # ---- gotchas (SPP vs RoIPool vs RoIAlign) ----
     "g_title": "### 容易踩的坑",
     "g_sliding": ("**(a) 滑动分箱与自适应分箱。** 论文的滑动规则（§2.3：窗口 ⌈a/n⌉，步长 ⌊a/n⌋）不一定得到 n 个箱；"
                   "自适应规则（附录 A）总是得到 n 个。窗口 #{k} 宽 **a = {a}** 个特征格（{rule} 投影）："
@@ -268,19 +268,19 @@ ERRORS: dict[str, str] = {
 NARRATIVES: dict[str, dict[str, str]] = {
     # ---- the tabs' step narratives ----
     "nar_pyramid": {
-        "title": "第 1 步 · 图像金字塔",
+        "title": "图像金字塔",
         "body": ("把整张图缩放到短边等于每个尺度 $s \\in S$，然后对每个尺度的整张图**只跑一次** conv1–conv5（论文 "
                  "§4.1）。各层步长相乘得 $S = 16$，所以 conv5 特征图每条边约为原图的 $1/16$。下面的图按真实比例绘制。"),
         "hint": "",
     },
     "nar_features": {
-        "title": "第 2 步 · conv5 特征图",
+        "title": "conv5 特征图",
         "body": ("$C$ 个通道各是一张 $h \\times w$ 的特征格图。第 $i$ 个格子的感受野中心位于缩放后图像的 $o + S\\,i$ "
                  "像素处；叠加图把每个格子画在它的感受野中心。小图是所选窗口内响应最强的几个通道。"),
         "hint": "",
     },
     "nar_projection": {
-        "title": "第 3 步 · 从窗口到 conv5 特征格",
+        "title": "从窗口到 conv5 特征格",
         "body": ("SPP-net 从不裁剪图像。每个窗口只选**一个**尺度——论文选缩放后窗口面积最接近 $224^2$ 的 $s$："
                  "$\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，其中 $f_s = s/\\min(W, H)$——再投影到该尺度的 conv5 "
                  "特征图上。论文附录 A 保留感受野中心严格位于窗口内的格子：$x_0' = \\lfloor (x_0 - o)/S \\rfloor + "
@@ -300,7 +300,7 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "",
     },
     "nar_spp": {
-        "title": "第 4 步 · 空间金字塔池化",
+        "title": "空间金字塔池化",
         "body": ("把窗口的 $a_w \\times a_h$ 个格子在每个层级 $n$ 上切成 $n \\times n$ 个格子（bin），每个 bin "
                  "对每个通道取**最大值**。自适应分格（论文附录 A、官方代码）：第 $i$ 个 bin 覆盖第 $\\lfloor i\\,a/n "
                  "\\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$ 个格子，总是 $n$ 个。滑动分格（论文 §2.3）用窗口 "
@@ -315,13 +315,13 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "",
     },
     "nar_det": {
-        "title": "第 5 步 · 检测结果",
+        "title": "检测结果",
         "body": ("fc6–fc8 对每个窗口的向量只打一次分。下面的阈值、NMS IoU 和类别筛选都复用这些缓存的分数，"
                  "所以会立即更新。按类别做 NMS，IoU 取 0.3（论文 §4）。"),
         "hint": "点击表格中的一行可查看对应窗口。",
     },
     "nar_why": {
-        "title": "第 6 步 · 为什么用 SPP-net",
+        "title": "为什么用 SPP-net",
         "body": ("R-CNN 把每个窗口从图像中裁出来，**拉伸**（warp）到固定尺寸，再对每个裁块跑一遍整个网络："
                  "卷积开销约为 $n \\cdot 227^2$，$n \\approx 2000$ 个窗口。SPP-net 只在整张图上跑**一次**卷积层，"
                  "再从共享的 conv5 特征图上池化每个窗口：开销约为 $r \\cdot s^2$，$r \\approx 4/3$，在 $s = 688$ "
@@ -330,14 +330,14 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "hint": "点按钮，用同样的权重在这张图的 $N$ 个窗口上实测 R-CNN 的做法。",
     },
     "nar_compare": {
-        "title": "第 7 步 · SPP、RoIPool 与 RoIAlign",
+        "title": "SPP、RoIPool 与 RoIAlign",
         "body": ("在同一张 conv5 特征图上，用三种方法把同一个窗口池化到第 n 层：**SPP**（论文的特征格、自适应分箱、"
                  "取最大值），**RoIPool**（Fast R-CNN：特征格 = round(x/S)，同样的自适应分箱，取最大值），"
                  "**RoIAlign**（Mask R-CNN：不取整，连续分箱，每个箱 2×2 个双线性采样点取平均）。"),
-        "hint": "它跟随当前选中的窗口，以及第 4 步选的层级和通道（默认层级 6）；点**比较**可重新计算。",
+        "hint": "它跟随当前选中的窗口，以及“金字塔池化”中选的层级和通道（默认层级 6）；点**比较**可重新计算。",
     },
     "nar_combine": {
-        "title": "第 8 步 · 多尺度合并",
+        "title": "多尺度合并",
         "body": ("有多个尺度时，一个窗口可以用两种方式池化。论文（§4.1）为每个窗口只选**一个**尺度 $s^* = "
                  "\\arg\\min_s |w\\,h\\,f_s^2 - 224^2|$，只在该尺度上池化：$v = \\mathrm{SPP}(F_{s^*}, w)$。"
                  "多尺度提取的另一种做法是在**每个**尺度的 conv5 特征图上池化这个窗口，再逐通道合并这些向量，"
@@ -352,7 +352,7 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "body": ("R-CNN 把约 2000 个窗口逐个裁出来，拉伸到 224×224，再对每个裁块跑一遍整个网络："
                  "拉伸会把物体压扁或拉长（每个裁块旁边是它的拉伸结果），卷积层也要跑约 2000 次。SPP-net "
                  "每个尺度只跑一次卷积层，再从 conv5 上池化每个窗口，保持其长宽比（论文：单尺度下在 GPU 上快 102 倍；"
-                 "第 6 个标签页在本机实测）。"),
+                 "“为什么用 SPP”标签页在本机实测）。"),
         "hint": "",
     },
     "ls_compare": {

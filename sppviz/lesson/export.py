@@ -16,7 +16,7 @@ import numpy as np
 from sppviz import analysis, figures
 from sppviz.analysis.images import load_image
 from sppviz.lesson.handout import handout_html
-from sppviz.lesson.render import pick_window, render_figures
+from sppviz.lesson.render import lesson_view, pick_window, render_figures
 from sppviz.method import bins, pyramid
 from sppviz.model.detector import Detections, Detector
 
@@ -106,7 +106,8 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
         if not 0 <= k < len(a.windows):
             raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
     rules = {"scale_rule": scale_rule, "projection": projection, "bin_rule": bin_rule}
-    d = analysis.window_detail(a, k, levels, **rules)
+    view = lesson_view(a, k, levels, rules, score_thresh, nms_iou, lang)
+    d = view.d
     before, after = a.detections(score_thresh, nms_iou, **rules)
     classes = a.detector.classes
     data = lesson_data(a, d, before, after, classes)
@@ -117,13 +118,13 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
-    for name, arr in render_figures(a, d, after, classes).items():
-        (out / name).write_bytes(figures.to_png_bytes(arr))
-        files.append(name)
+    pngs = {name: figures.to_png_bytes(arr) for name, arr in render_figures(view).items()}
+    for name, png in pngs.items():
+        (out / name).write_bytes(png)
+    files = list(pngs)
     (out / "analysis.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     files.append("analysis.json")
-    (out / "handout.html").write_text(handout_html(a, d, data, image_name, lang), encoding="utf-8")
+    (out / "handout.html").write_text(handout_html(view, data, image_name, pngs), encoding="utf-8")
     files.append("handout.html")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
