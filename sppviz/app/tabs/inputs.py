@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from sppviz import analysis
 from sppviz.analysis.images import load_image
@@ -154,7 +153,7 @@ def analyze_image(s: Settings, progress=None) -> dict:
     out.update(features.render_pyramid(w, s.lang))
     out.update(window_outputs(w, st, s))
     out.update(pooling_outputs(w, st, s, reset_channel=True))
-    si = int(np.clip(s.fm_scale, 0, len(s.scales) - 1))
+    si = min(max(int(s.fm_scale), 0), len(s.scales) - 1)
     out.update(features.render_features(w, si, 0, s.fm_view, s.lang))
     out["fm_scale"] = gr.update(choices=[(f"s = {v}", i) for i, v in enumerate(s.scales)], value=si)
     out["fm_channel"] = gr.update(value=0, maximum=w.channels - 1)
