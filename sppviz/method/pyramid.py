@@ -49,6 +49,11 @@ RELEASE_TARGET_SIDE = 208      # release: 13 conv5 cells x stride 16
 MIN_SCALE = 64
 MAX_SCALE = 1600
 MAX_SCALES = 8
+# Bound on every scaled image (w'·h' pixels), checked before any resize by check_scaled_size. Fast R-CNN caps
+# the longer side (MAX_SIZE); a pixel cap is used here so that every photo up to 2:1 keeps every allowed scale:
+# 1600 × 3200 = MAX_SCALE on a 2:1 image. Without it a 2000×32 image at s = 1600 became 100,000 × 1,600
+# (160 MP, 17.6 GB peak RSS); a thin image now gets the scales it can afford.
+MAX_SCALED_PIXELS = 2 * MAX_SCALE * MAX_SCALE
 
 
 def _check_size(w, h):
@@ -102,6 +107,22 @@ def scaled_size(w: int, h: int, s: int) -> tuple[int, int]:
         return s if v == m else (2 * v * s + m) // (2 * m)
 
     return int(side(w)), int(side(h))
+
+
+def check_scaled_size(image_wh: tuple[int, int], scales: Sequence[int]) -> None:
+    """ValueError (message meant for the user) when the image of size ``image_wh`` = (w, h), resized so that
+    its min side is s (``scaled_size``), would hold more than MAX_SCALED_PIXELS pixels at one of ``scales``;
+    the message names the scale, the scaled size and the largest scale this image allows."""
+    w, h = _check_wh(image_wh)
+    for s in scales:
+        sw, sh = scaled_size(w, h, int(s))
+        if sw * sh > MAX_SCALED_PIXELS:
+            best = math.isqrt(MAX_SCALED_PIXELS * min(w, h) // max(w, h))
+            while best > 1 and math.prod(scaled_size(w, h, best)) > MAX_SCALED_PIXELS:
+                best -= 1
+            raise ValueError(f"scale {int(s)}: this {w}×{h} image would become {sw}×{sh} = {sw * sh / 1e6:.2f} MP; "
+                             f"the limit is {MAX_SCALED_PIXELS / 1e6:.2f} MP per scaled image (the largest scale "
+                             f"for this image is {best})")
 
 
 def scale_factor(w: int, h: int, s: int) -> float:
