@@ -6,6 +6,8 @@ Every function returns / takes ``uint8`` arrays [H, W, 3] in RGB order.
 from __future__ import annotations
 
 import io
+import os
+import re
 import warnings
 
 import numpy as np
@@ -25,23 +27,50 @@ class ImageError(ValueError):
     """A user image that cannot be used; the message is meant for the user."""
 
 
-def load_image(source) -> tuple[np.ndarray, list[str]]:
+def _reason(e: BaseException) -> str:
+    """A decoder's complaint, short and without server paths or errno text (the user sees it)."""
+    text = " ".join(str(e).split())
+    if not text or "Errno" in text or "/" in text or "\\" in text:
+        return type(e).__name__
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _read(source: str | os.PathLike) -> bytes:
+    try:
+        with open(source, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise ImageError("The image file was not found (uploads are kept for a limited time: upload it again).") from None
+    except OSError:  # a directory, no permission ...: never echo the path or the errno text
+        raise ImageError("The image file could not be read.") from None
+
+
+def _bomb_message(e: BaseException) -> str:
+    m = re.search(r"\((\d+) pixels\)", str(e))
+    claimed = f" claims {int(m.group(1)) / 1e6:.0f} MP;" if m else " is too large to decode safely;"
+    return f"The image{claimed} the limit is {MAX_DECODE_PIXELS / 1e6:.0f} MP."
+
+
+def load_image(source: str | os.PathLike | bytes | bytearray | Image.Image) -> tuple[np.ndarray, list[str]]:
     """Decode a path, bytes or PIL image into uint8 RGB [H, W, 3]; returns (array, notices).
 
-    Applies the EXIF orientation, takes the first frame of animations, flattens alpha onto
-    white, converts any mode (palette, 16-bit, CMYK, grayscale) to 8-bit RGB, downscales images
-    larger than ``MAX_WORKING_SIDE`` and upscales ones smaller than ``MIN_SIDE``."""
+    The size is checked from the header (``Image.open`` reads only the header) before any pixel is
+    decoded: more than ``MAX_DECODE_PIXELS`` is refused. Then applies the EXIF orientation, takes the
+    first frame of animations, flattens alpha onto white, converts any mode (palette, 16-bit scaled by
+    its maximum, CMYK, grayscale) to 8-bit RGB, downscales images larger than ``MAX_WORKING_SIDE`` and
+    upscales ones smaller than ``MIN_SIDE``. Every failure is an :class:`ImageError` whose message is
+    short and holds no server path or errno text."""
     notices: list[str] = []
     try:
         if isinstance(source, Image.Image):
             img = source
         else:
-            data = source if isinstance(source, bytes | bytearray) else open(source, "rb").read()
+            data = source if isinstance(source, bytes | bytearray) else _read(source)
             if not data:
                 raise ImageError("The file is empty.")
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                img = Image.open(io.BytesIO(data))
+                img = Image.open(io.BytesIO(data))  # the header only
         w, h = img.size
         if w * h > MAX_DECODE_PIXELS:
             raise ImageError(f"The image is {w}×{h} = {w * h / 1e6:.0f} MP; the limit is "
@@ -52,20 +81,23 @@ def load_image(source) -> tuple[np.ndarray, list[str]]:
             img.load()
             frames = getattr(img, "n_frames", 1)  # exif_transpose returns a copy without frames
             img = ImageOps.exif_transpose(img)
+            img = _to_rgb(img)
+            arr = np.array(img, dtype=np.uint8)  # a writable copy (torch.from_numpy needs one)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         # PIL's own bomb guard (raised from the header, before any pixel is decoded)
-        raise ImageError(f"The image is too large to decode safely ({e}); the limit is "
-                         f"{MAX_DECODE_PIXELS / 1e6:.0f} MP.") from None
+        raise ImageError(_bomb_message(e)) from None
     except UnidentifiedImageError as e:
         raise ImageError(f"This file is not an image that can be read ({type(e).__name__}).") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise ImageError(f"The image file is damaged or truncated ({e}).") from None
+        raise ImageError(f"The image file is damaged or truncated ({_reason(e)}).") from None
+    except MemoryError:
+        raise ImageError("The image is too large to decode here.") from None
+    except Exception as e:  # crafted files make decoders raise anything (struct.error, IndexError ...)
+        raise ImageError(f"The image file could not be decoded ({type(e).__name__}).") from None
     if frames > 1:
         notices.append("Animated image: only the first frame is used.")
-    img = _to_rgb(img)
-    arr = np.array(img, dtype=np.uint8)  # a writable copy (torch.from_numpy needs one)
     return _fit_size(arr, notices), notices
 
 
