@@ -147,7 +147,7 @@ def spatial_pyramid_pool(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequen
     Not differentiable (use SpatialPyramidPooling for training).
     """
     cells, levels = check_inputs(fmap, cells, levels, rule)
-    backend = _choose_backend(fmap, backend)
+    backend = choose_backend(fmap, backend)
     fmap = fmap.detach()
     with torch.no_grad():
         if backend == "numba":
@@ -157,8 +157,9 @@ def spatial_pyramid_pool(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequen
     return (out, arg) if return_argmax else out
 
 
-def _choose_backend(fmap: torch.Tensor, backend: str) -> str:
-    """The dispatch: numba for CPU tensors when numba imports, the torch sparse table otherwise."""
+def choose_backend(fmap: torch.Tensor, backend: str) -> str:
+    """The backend ``spatial_pyramid_pool`` uses for ``fmap``: "auto" picks numba for CPU tensors when numba
+    imports and the torch sparse table otherwise; "numba" / "torch" are checked and returned as they are."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     if backend == "auto":

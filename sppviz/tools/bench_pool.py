@@ -84,7 +84,7 @@ def bench_pooling(repeats: int = 5, seed: int = 0) -> dict:
         "statistic": f"best of {repeats} runs, wall ms",
         "torch_threads": torch.get_num_threads(),
         "numba_threads": pooling.numba.get_num_threads() if pooling.numba is not None else None,
-        "backend_auto": pooling._choose_backend(fmap, "auto"),
+        "backend_auto": pooling.choose_backend(fmap, "auto"),
     }
     start = time.perf_counter()
     spp_ref = pooling.spp_reference(fmap, sub, LEVELS)
