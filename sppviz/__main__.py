@@ -11,15 +11,35 @@ def _ints(text: str) -> list[int]:
     return [int(v) for v in text.replace(",", " ").split()]
 
 
+def resolve(args, defaults: dict) -> dict:
+    """Scales, levels, rules and backbone of a command: ``--preset`` first, then every flag given explicitly
+    (a flag left out is None), then ``defaults``."""
+    from sppviz.method import presets
+
+    out = dict(defaults)
+    if getattr(args, "preset", None):
+        p = presets.get_preset(args.preset)
+        out.update(scales=p.scales, levels=p.levels, backbone=p.backbone, **p.rules())
+    for key in out:
+        v = getattr(args, key, None)
+        if v is not None:
+            out[key] = tuple(v) if isinstance(v, list) else v
+    return out
+
+
+RULE_DEFAULTS = {"scale_rule": "paper", "projection": "paper", "bin_rule": "adaptive", "box_scaling": "fast-rcnn"}
+
+
 def cmd_project(args) -> int:
     from sppviz.analysis import images, report
     from sppviz.method import pyramid
 
     img, _ = images.load_image(args.image)
-    scales = tuple(args.scales) if args.scales else pyramid.PAPER_SCALES
-    pyramid.validate_scales(scales)
-    res = report.window_report((img.shape[1], img.shape[0]), args.box, args.backbone, scales,
-                               tuple(args.levels), args.scale_rule)
+    o = resolve(args, {"scales": pyramid.PAPER_SCALES, "levels": (1, 2, 3, 6), "backbone": "zf5", **RULE_DEFAULTS})
+    scales = pyramid.validate_scales(o["scales"])
+    res = report.window_report((img.shape[1], img.shape[0]), args.box, o["backbone"], scales, o["levels"],
+                               o["scale_rule"], o["box_scaling"], o["projection"])
+    res["preset"] = args.preset
     print(json.dumps(res, indent=None if args.compact else 2))
     return 0
 
@@ -31,15 +51,30 @@ def cmd_detect(args) -> int:
     from sppviz.model.weights import load_detector
 
     img, notices = images.load_image(args.image)
-    scales = pyramid.validate_scales(args.scales or [pyramid.SINGLE_SCALE])
+    o = resolve(args, {"scales": (pyramid.SINGLE_SCALE,), **RULE_DEFAULTS})
+    scales = pyramid.validate_scales(o["scales"])
     det = load_detector(args.backbone)
     a = analysis.analyze(img, det, scales, "selective-search-fast", args.windows, notices=notices)
-    _, after = a.detections(args.threshold, args.nms)
+    rules = {k: o[k] for k in RULE_DEFAULTS}
+    _, after = a.detections(args.threshold, args.nms, **rules)
     print(json.dumps({"image_wh": list(a.image_wh), "backbone": args.backbone, "scales": list(scales),
+                      "preset": args.preset, "rules": rules,
                       "windows": len(a.windows), "notices": a.notices,
                       "timings_s": {k: round(v, 4) for k, v in a.timings.items()},
                       "detections": after.to_list(det.classes)}, indent=None if args.compact else 2))
     return 0
+
+
+def add_rule_arguments(p: argparse.ArgumentParser) -> None:
+    """``--preset`` and the per-window rules (each overrides the preset's)."""
+    from sppviz.method import bins, geometry, presets, pyramid
+
+    p.add_argument("--preset", default=None, choices=presets.PRESET_NAMES,
+                   help="paper / release (the authors' code, bit for bit) / fast-rcnn: sets scales, rules, levels")
+    p.add_argument("--scale-rule", default=None, choices=pyramid.SCALE_RULES)
+    p.add_argument("--projection", default=None, choices=geometry.PROJECTION_RULES)
+    p.add_argument("--box-scaling", default=None, choices=pyramid.BOX_SCALING_RULES)
+    p.add_argument("--bin-rule", default=None, choices=bins.BIN_RULES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("project", help="scale, conv5 cells and bins of one window (JSON)")
     pr.add_argument("image")
     pr.add_argument("--box", type=float, nargs=4, required=True, metavar=("X0", "Y0", "X1", "Y1"))
-    pr.add_argument("--backbone", default="zf5", choices=backbones.NAMES)
+    pr.add_argument("--backbone", default=None, choices=backbones.NAMES, help="default zf5 (or the preset's)")
     pr.add_argument("--scales", type=int, nargs="+", default=None, help=f"default {pyramid.PAPER_SCALES}")
-    pr.add_argument("--levels", type=int, nargs="+", default=[1, 2, 3, 6])
-    pr.add_argument("--scale-rule", default="paper", choices=pyramid.SCALE_RULES)
+    pr.add_argument("--levels", type=int, nargs="+", default=None, help="default 1 2 3 6")
+    add_rule_arguments(pr)
     pr.add_argument("--compact", action="store_true")
     pr.set_defaults(func=cmd_project)
 
@@ -67,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--backbone", default="zf5", choices=("zf5", "alexnet", "vgg16"),
                     help="zf5 = the bundled model; alexnet / vgg16 = torchvision ImageNet weights")
     de.add_argument("--scales", type=int, nargs="+", default=None)
+    add_rule_arguments(de)
     de.add_argument("--windows", type=int, default=2000)
     de.add_argument("--threshold", type=float, default=0.5)
     de.add_argument("--nms", type=float, default=0.3)

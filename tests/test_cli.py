@@ -90,3 +90,26 @@ def test_detect_prints_detections(capsys, tiny_model_path, monkeypatch):
     load_default_detector.cache_clear()
     assert 0 < res["windows"] <= 50 and res["scales"] == [688]
     assert all(set(d) == {"box", "label", "score", "window"} for d in res["detections"])
+
+
+def test_preset_release_sets_scales_rules_levels_and_backbone(capsys):
+    from sppviz.method import presets
+
+    assert main(["project", str(EXAMPLE), "--box", "222", "179", "495", "189", "--preset", "release",
+                 "--compact"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    p = presets.get_preset("release")
+    assert res["preset"] == "release" and res["scales"] == list(p.scales) and 874 in res["scales"]
+    assert res["scale_rule"] == "original" and res["backbone"] == "zf5-release"
+    from PIL import Image
+
+    want = report.window_report(Image.open(EXAMPLE).size, [222, 179, 495, 189], "zf5-release", p.scales, p.levels,
+                                "original", "release", "original")
+    assert res["cells"] == json.loads(json.dumps(want["cells"])) and res["scale"] == want["scale"]
+    # an explicit flag overrides the preset's choice
+    assert main(["project", str(EXAMPLE), "--box", "222", "179", "495", "189", "--preset", "release",
+                 "--box-scaling", "fast-rcnn", "--compact"]) == 0
+    over = json.loads(capsys.readouterr().out)
+    assert over["scale_rule"] == "original" and over != res
+    with pytest.raises(SystemExit):
+        main(["project", str(EXAMPLE), "--box", "1", "1", "9", "9", "--preset", "yolo"])

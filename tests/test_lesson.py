@@ -140,7 +140,11 @@ def test_cli_arguments(tmp_path):
     assert (a.image, a.out, a.lang, a.scales, a.levels, a.window) == (str(EXAMPLE), str(tmp_path), "zh", [480, 688],
                                                                        [1, 2], 3)
     a = p.parse_args([str(EXAMPLE), "--out", "x"])
-    assert (a.lang, a.scales, a.levels, a.window) == ("en", [688], [1, 2, 3, 6], None)
+    # unset flags stay None: main() fills them from --preset, else 688 and (1, 2, 3, 6) (test_analysis_json_...)
+    assert (a.lang, a.scales, a.levels, a.window, a.preset) == ("en", None, None, None, None)
+    assert p.parse_args([str(EXAMPLE), "--out", "x", "--preset", "release"]).preset == "release"
+    with pytest.raises(SystemExit):
+        p.parse_args([str(EXAMPLE), "--out", "x", "--preset", "yolo"])
     with pytest.raises(SystemExit):
         p.parse_args([str(EXAMPLE)])  # --out is required
     with pytest.raises(SystemExit):

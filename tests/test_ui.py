@@ -384,7 +384,7 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     out = compare_tab.compare_pooling({**v, "spp_level": 6, "spp_channel": 3})
     assert Path(out["cmp_fig"]).is_file()
     rows = {r[0]: r for r in out["cmp_table"]["data"]}
-    assert list(rows) == ["SPP", "RoIPool", "RoIAlign"]
+    assert list(rows) == ["SPP", "RoIPool", "RoIAlign", "roi_pool"]
     for r in rows.values():
         float(r[2]), float(r[3])  # the numbers parse as floats
     assert float(rows["SPP"][2]) == 0.0 and float(rows["SPP"][3]) == 0.0
@@ -407,6 +407,12 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     box = torch.tensor([[0.0, *(x * f for x in a.windows[k].tolist())]], dtype=torch.float32)
     ra = roi_align(fm[None], box, (6, 6), 1.0 / a.geometry.stride, 2, True)[0].reshape(1, -1)
     assert float(rows["RoIAlign"][2]) == pytest.approx(float((ra - ref).abs().max()), abs=1e-4)
+    # torchvision's own roi_pool on the same box (the real op): its row and the line that names its RoI cells
+    from torchvision.ops import roi_pool
+
+    tv = roi_pool(fm[None], box, (6, 6), 1.0 / a.geometry.stride)[0].reshape(1, -1)
+    assert float(rows["roi_pool"][2]) == pytest.approx(float((tv - ref).abs().max()), abs=1e-5)
+    assert "torchvision `roi_pool`" in out["cmp_info"]
     # gotcha (a): the window's sliding bin count at level 6 (bins.bin_edges), and the fixed 10 / 6 → 9 example
     cx0, _, cx1, _ = cells["paper"]
     width = cx1 - cx0 + 1
@@ -418,6 +424,7 @@ def test_compare_pooling_spp_roipool_roialign_with_gotchas(done):
     except ValueError:
         assert "n = 6: sliding is **undefined**" in gotchas
     assert "**9 bins**" in gotchas and "874" in gotchas and "SPPF" in gotchas
+    assert "float32" in gotchas  # (e) the release's bins, on this window
     p, o = cells["paper"], cells["original"]
     assert f"paper cells x {p[0]}..{p[2]}, y {p[1]}..{p[3]}" in gotchas
     assert f"cells x {o[0]}..{o[2]}, y {o[1]}..{o[3]}" in gotchas and "1.5 px" in gotchas
@@ -595,3 +602,39 @@ def test_bold_markers_pair_up_in_both_languages():
             html = md.render(src)
             assert "**" not in html and 2 * html.count("<strong>") == src.count("**"), (lang, key)
             assert not re.search(r"<strong>(?:(?!</strong>).)*<strong>", html), (lang, key)
+
+
+# ---------------------------------------------------------------------------------- presets and the release rules
+
+
+def test_presets_set_every_control_they_name():
+    from sppviz.method import presets
+
+    for name in presets.PRESET_NAMES:
+        p = presets.get_preset(name)
+        out = inputs.apply_preset(dict(settings.DEFAULTS, state={}), name=name)
+        s = settings.Settings.parse({**settings.DEFAULTS, **{k: v for k, v in out.items() if k != "preset_info"}},
+                                    ("scales", "levels", "rules"))
+        assert s.scales == p.scales and s.levels == p.levels and s.rules == p.rules(), name
+        assert presets.matching_preset(**s.rules) == name
+    release = inputs.apply_preset(dict(settings.DEFAULTS, state={}), name="release")
+    assert 874 in release["scales"] and 864 not in release["scales"] and release["bin_rule"] == "release"
+    assert "Authors' release" in release["preset_info"] and "874" in release["preset_info"]
+    with pytest.raises(gr.Error, match="preset"):
+        inputs.apply_preset(dict(settings.DEFAULTS, state={}), name="yolo")
+
+
+def test_the_status_line_names_the_preset_and_step_3_shows_both_box_scalings(model):
+    vals = inputs.preset_values("release")
+    v = dict(settings.DEFAULTS, image=EXAMPLE, state={}, **vals)
+    out = inputs.analyze_image(v)
+    assert "rules: **Authors' release**" in out["status"]
+    html = out["rules_table"]
+    rows = dict(re.findall(r'data-box-scaling="([^"]+)" data-cells="([\d,]+)"', html))
+    assert set(rows) == {"fast-rcnn", "release"}
+    d = entry({"state": out["state"]}).detail(out["state"]["k"], (1, 2, 3, 6), None,
+                                             settings.Settings.parse(v, ("rules",)).rules)
+    assert rows["release"] == ",".join(map(str, d.cells_by_box_scaling["release"])) == ",".join(map(str, d.chosen))
+    assert 'class="chosen" data-box-scaling="release"' in html
+    custom = inputs.analyze_image({**v, "bin_rule": "adaptive", "state": out["state"]})
+    assert "rules: **custom**" in custom["status"]

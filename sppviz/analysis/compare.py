@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 
 from sppviz.analysis.pipeline import Analysis, WindowDetail
-from sppviz.method import geometry, pooling
+from sppviz.method import geometry, pooling, roipool
 from sppviz.model.detector import box_iou
 
 # (method name, the projection rule whose cells it pools); RoIAlign samples the box itself.
@@ -93,25 +93,29 @@ def roialign_region(samples: geometry.RoIAlignSamples) -> tuple[float, float, fl
 
 
 def compare_pooling(fmap: torch.Tensor, d: WindowDetail, n: int, stride: float
-                    ) -> tuple[list[list], geometry.RoIAlignSamples]:
-    """SPP vs RoIPool vs RoIAlign at level ``n``: one row per method — name, region read ("x0..x1; y0..y1"),
-    max and mean |Δ| against SPP over all channels and bins — and RoIAlign's sample points."""
+                    ) -> tuple[list[list], geometry.RoIAlignSamples, roipool.RoIPoolCells]:
+    """SPP vs RoIPool vs RoIAlign at level ``n``, and torchvision's own ``roi_pool`` on the same box: one row
+    per method — name, region read ("x0..x1; y0..y1"), max and mean |Δ| against SPP over all channels and
+    bins — RoIAlign's sample points, and the cells torchvision's roi_pool read (float32 bins, unclamped)."""
     if not 1 <= int(n) <= 64:
         raise ValueError(f"the level must lie in 1..64, got {n}")
     pooled = pooled_by_method(fmap, d, int(n), stride)
+    pooled["roi_pool"], tv = roipool.torchvision_roi_pool(fmap, d.scaled_box, int(n), int(round(stride)))
     ref = pooled["SPP"]
     samples = geometry.roialign_samples(list(d.scaled_box), stride, int(n), sampling_ratio=2, aligned=True)
     ra = roialign_region(samples)
     rows = []
-    for name, rule in COMPARE_METHODS:
+    for name, rule in (*COMPARE_METHODS, ("roi_pool", "torchvision")):
         diff = (pooled[name] - ref).abs()
-        if rule == "roialign":
+        if rule == "torchvision":
+            region = f"{tv.roi[0]}..{tv.roi[2]}; {tv.roi[1]}..{tv.roi[3]}"
+        elif rule == "roialign":
             region = f"{ra[0]:.2f}..{ra[2]:.2f}; {ra[1]:.2f}..{ra[3]:.2f}"
         else:
             c = d.cells[rule]
             region = f"{c[0]}..{c[2]}; {c[1]}..{c[3]}"
         rows.append([name, region, round(float(diff.max()), 6), round(float(diff.mean()), 6)])
-    return rows, samples
+    return rows, samples, tv
 
 
 def matched(a_det, b_det, iou: float = 0.5) -> int:

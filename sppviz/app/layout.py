@@ -20,6 +20,7 @@ from sppviz.app.events import QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
 from sppviz.app.widgets import I18N, L
+from sppviz.method import presets
 from sppviz.model.weights import load_default_detector, setup_threads
 from sppviz.steps import TABS as STEP_TABS
 
@@ -99,9 +100,15 @@ def wire(C: dict) -> None:
     chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)
     chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), *after_window)
     chain(C["clear"].click(**spec(C, window.clear_boxes, **QUIET)), *after_window)
-    for name in ("projection", "scale_rule", "bin_rule"):
+    for name in ("projection", "scale_rule", "bin_rule", "box_scaling"):
         chain(C[name].input(**spec(C, window.change_rules, **QUIET)), pool_after,
               spec(C, detections.change_detections, **QUIET), cmp_after, cmb_all)
+    # a preset sets the controls; the panels of an analysis follow (nothing to refresh before one)
+    refresh = [spec(C, h, when_analyzed=True, **QUIET)
+               for h in (window.change_rules, pooling.refresh_pooling, detections.change_detections,
+                         compare.compare_pooling, combine.combine_scales)]
+    for name in presets.PRESET_NAMES:
+        chain(C[f"preset_{name}"].click(**spec(C, inputs.apply_preset, args={"name": name}, **QUIET)), *refresh)
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
                        ("spp_channel", "channel")):
         event = C[name].submit if name == "custom_levels" else C[name].input

@@ -48,8 +48,15 @@ LABELS: dict[str, str] = {
     "in_custom_levels": "Custom levels",
     "in_custom_levels_ph": "e.g. 1, 2, 4, 8",
     "in_bin_rule": "Bin rule",
-    "in_bin_rule_info": ("adaptive: always n bins (paper App. A, release) · sliding: ⌈a/n⌉ window, ⌊a/n⌋ stride "
-                         "(paper §2.3)"),
+    "in_bin_rule_info": ("adaptive: always n bins (paper App. A) · sliding: ⌈a/n⌉ window, ⌊a/n⌋ stride (paper §2.3) · "
+                         "release: the release's float32 bins, maxima from 0"),
+    "in_box_scaling": "Box scaling (image → scale s)",
+    "in_box_scaling_info": ("fast-rcnn: box · s / min side · release: (x − 1)(s − 1)/(min side − 1) + 1 in 1-based "
+                            "pixels (spp_features_convX_to_poolX.m)"),
+    "in_presets": "Rule presets (one click sets scales, rules and levels)",
+    "preset_paper": "Paper",
+    "preset_release": "Authors' release",
+    "preset_fast-rcnn": "Fast R-CNN",
     "in_proj_rule": "Projection rule (window → cells)",
     "in_proj_rule_info": "paper: App. A · original: the authors' release · fast-rcnn: roi_pool rounding",
     "in_scale_rule": "Scale-selection rule",
@@ -143,6 +150,15 @@ FORMATS: dict[str, str] = {
     # ---- status line ----
     "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass {total:.2f} s "
                     "(proposals {prop:.2f} s, conv5 {conv:.2f} s, scoring {score:.2f} s)"),
+    "status_preset": "rules: **{name}**",
+    "preset_custom": "custom",
+    "preset_set": ("Preset **{name}**: scales {scales} · projection {projection} · scale selection {scale_rule} · "
+                   "box scaling {box_scaling} · bins {bin_rule} · levels {levels}."),
+    "preset_rescan": "The preset's scales differ from the analysed ones ({have}): press **Analyze** to use them.",
+    "box_h_rule": "box scaling",
+    "box_h_box": "scaled box x₁, y₁, x₂, y₂ (px at s)",
+    "box_h_cells": "cells ({rule})",
+    "box_caption": "Window #{k} at s = {s} under both box-scaling rules",
     "status_notice": "⚠️ {text}",
     "status_user_default": ("No boxes drawn yet: the whole image is the only window. Draw boxes in the "
                             "“Window → cells” tab."),
@@ -242,6 +258,20 @@ FORMATS: dict[str, str] = {
                "(offset 0); the release's ZF-5 does not, so cell 0 is centred at pixel **20** (offset 20 vs 0; this "
                "backbone's offset: {o} px, which both rules subtract), and its rule widens the window by **1.5 px** "
                "(the 6.5 px constant) before keeping the cells whose centres lie inside."),
+    "g_release": ("**(e) The release's bins are float32.** Its pooling code (spm_pool_caffe_mex.cpp) computes bin "
+                  "edges as floor(fl(i/n)·a) .. ceil(fl((i+1)/n)·a) in float32, which at levels 5, 7, 9, 10, 12, 13, "
+                  "14, 15 gives other cells than the exact ⌊i·a/n⌋ … ⌈(i+1)·a/n⌉ − 1 for some widths (levels 1, 2, 3, "
+                  "4, 6, 8, 11, 16 never differ), and starts every maximum at 0. Window #{k} is {a} × {b} cells:"
+                  "\n\n{rows}"),
+    "g_release_row": "- **level {n}** on this {a}-cell {axis}: release bin {i} = cells {rs}..{re}, exact {es}..{ee}",
+    "g_release_same": "- at the levels pooled here ({levels}) the release's bins equal the exact ones on this window",
+    "g_release_would": "- they would differ at level {n}: release bin {i} = cells {rs}..{re}, exact {es}..{ee}",
+    "cmp_tv": ("**torchvision `roi_pool`** (the real op, float32 bins, no clamping) on the same box: RoI cells x "
+               "{x0}..{x1}, y {y0}..{y1}; {diffs}"),
+    "cmp_tv_same": "its bins read the same cells as RoIPool's exact ones.",
+    "cmp_tv_diff": "its bins read other cells than RoIPool's exact ones at {parts} (marked red).",
+    "axis_x": "axis x (width)",
+    "axis_y": "axis y (height)",
     "g_yolo": ("**(d) YOLO's \"SPP\" / \"SPPF\" is a different operator.** It runs parallel max-pools with stride 1 "
                "(e.g. 5, 9, 13) and padding, so the output has the **same spatial size** as the input and is "
                "concatenated along channels: no bins, no fixed-length vector, no windows."),

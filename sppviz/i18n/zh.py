@@ -45,7 +45,15 @@ LABELS: dict[str, str] = {
     "in_custom_levels": "自定义层级",
     "in_custom_levels_ph": "例如 1, 2, 4, 8",
     "in_bin_rule": "分格规则",
-    "in_bin_rule_info": "adaptive：总是 n 格（论文附录 A、官方代码）· sliding：窗口 ⌈a/n⌉、步长 ⌊a/n⌋（论文 §2.3）",
+    "in_bin_rule_info": ("adaptive：总是 n 格（论文附录 A）· sliding：窗口 ⌈a/n⌉、步长 ⌊a/n⌋（论文 §2.3）· "
+                         "release：官方代码的 float32 分格，最大值从 0 起"),
+    "in_box_scaling": "框的缩放（原图 → 尺度 s）",
+    "in_box_scaling_info": ("fast-rcnn：框 · s / 短边 · release：(x − 1)(s − 1)/(短边 − 1) + 1，1 起始像素"
+                            "（spp_features_convX_to_poolX.m）"),
+    "in_presets": "规则预设（一键设置尺度、规则和层级）",
+    "preset_paper": "论文",
+    "preset_release": "作者发布的代码",
+    "preset_fast-rcnn": "Fast R-CNN",
     "in_proj_rule": "投影规则（窗口 → 特征格）",
     "in_proj_rule_info": "paper：论文附录 A · original：作者发布的代码 · fast-rcnn：roi_pool 的取整方式",
     "in_scale_rule": "尺度选择规则",
@@ -136,6 +144,15 @@ FORMATS: dict[str, str] = {
     # ---- status line ----
     "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} "
                     "秒（候选窗口 {prop:.2f} 秒，conv5 {conv:.2f} 秒，打分 {score:.2f} 秒）"),
+    "status_preset": "规则：**{name}**",
+    "preset_custom": "自定义",
+    "preset_set": ("预设 **{name}**：尺度 {scales} · 投影 {projection} · 尺度选择 {scale_rule} · "
+                   "框的缩放 {box_scaling} · 分格 {bin_rule} · 层级 {levels}。"),
+    "preset_rescan": "预设的尺度与已分析的尺度（{have}）不同：请按**分析**使用它们。",
+    "box_h_rule": "框的缩放",
+    "box_h_box": "缩放后的框 x₁, y₁, x₂, y₂（尺度 s 下的像素）",
+    "box_h_cells": "特征格（{rule}）",
+    "box_caption": "窗口 #{k} 在 s = {s} 下两种框缩放规则的结果",
     "status_notice": "⚠️ {text}",
     "status_user_default": "还没有画框：整张图是唯一的窗口。请在“窗口 → 特征格”标签页中画框。",
     # ---- table headers and cells ----
@@ -231,6 +248,19 @@ FORMATS: dict[str, str] = {
                "发布的 ZF-5 没有，所以第 0 个特征格的中心在像素 **20**（偏移 20 对 0；当前骨干网络的偏移为 {o} 像素，"
                "两条规则都会减去它）；而且它的规则先把窗口放宽 **1.5 像素**（常数 6.5），"
                "再保留中心落在窗口内的特征格。"),
+    "g_release": ("**(e) 官方代码的分格是 float32。** 它的池化代码（spm_pool_caffe_mex.cpp）用 float32 计算分格"
+                  "边界 floor(fl(i/n)·a) .. ceil(fl((i+1)/n)·a)，在层级 5、7、9、10、12、13、14、15 上，某些宽度会"
+                  "得到与精确的 ⌊i·a/n⌋ … ⌈(i+1)·a/n⌉ − 1 不同的格子（层级 1、2、3、4、6、8、11、16 从不不同），"
+                  "并且每个最大值都从 0 开始。窗口 #{k} 为 {a} × {b} 个特征格：\n\n{rows}"),
+    "g_release_row": "- 在这个 {a} 格宽的{axis}上，**层级 {n}**：官方分格 {i} = 格子 {rs}..{re}，精确规则 {es}..{ee}",
+    "g_release_same": "- 在这里池化的层级（{levels}）上，官方代码的分格与精确规则在此窗口上相同",
+    "g_release_would": "- 在层级 {n} 上会不同：官方分格 {i} = 格子 {rs}..{re}，精确规则 {es}..{ee}",
+    "cmp_tv": ("**torchvision `roi_pool`**（真实算子，float32 分格，不截断）作用于同一个框：RoI 格子 x {x0}..{x1}，"
+               "y {y0}..{y1}；{diffs}"),
+    "cmp_tv_same": "它的分格读取的格子与 RoIPool 的精确分格相同。",
+    "cmp_tv_diff": "它的分格在 {parts} 读取的格子与 RoIPool 的精确分格不同（红色标出）。",
+    "axis_x": "x 轴（宽）",
+    "axis_y": "y 轴（高）",
     "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），"
                "输出与输入**空间尺寸相同**，再沿通道拼接：没有分箱，没有定长向量，也没有窗口。"),
     # ---- lesson mode: counter and step titles; lesson export ----

@@ -17,7 +17,7 @@ from sppviz import analysis, figures
 from sppviz.analysis.images import load_image
 from sppviz.lesson.handout import handout_html
 from sppviz.lesson.render import lesson_view, pick_window, render_figures
-from sppviz.method import bins, pyramid
+from sppviz.method import bins, presets, pyramid
 from sppviz.model.detector import Detections, Detector
 
 SCORE_THRESH, NMS_IOU = 0.5, 0.3
@@ -70,9 +70,10 @@ def lesson_data(a: analysis.Analysis, d: analysis.WindowDetail, before: Detectio
 
 def export_lesson(image_path: str | Path, out_dir: str | Path, lang: str = "en",
                   scales: Sequence[int] = (pyramid.SINGLE_SCALE,), levels: Sequence[int] = (1, 2, 3, 6),
-                  window: int | None = None, detector: Detector | None = None) -> dict:
+                  window: int | None = None, detector: Detector | None = None, rules: dict | None = None) -> dict:
     """Analyze ``image_path`` with the bundled detector (or ``detector``) and write the lesson into
-    ``out_dir`` (:func:`write_lesson`). Returns {"out_dir", "window", "files": [names], "zip"}."""
+    ``out_dir`` (:func:`write_lesson`) under ``rules`` (scale_rule, projection, bin_rule, box_scaling; a
+    preset's ``rules()``). Returns {"out_dir", "window", "files": [names], "zip"}."""
     from sppviz.model.weights import load_default_detector
 
     _check_lang(lang)
@@ -81,7 +82,7 @@ def export_lesson(image_path: str | Path, out_dir: str | Path, lang: str = "en",
     img, notices = load_image(image_path)
     det = detector if detector is not None else load_default_detector()
     a = analysis.analyze(img, det, scales, notices=notices)
-    return write_lesson(a, out_dir, lang, levels, window, Path(str(image_path)).name)
+    return write_lesson(a, out_dir, lang, levels, window, Path(str(image_path)).name, **(rules or {}))
 
 
 def _check_lang(lang: str) -> None:
@@ -91,7 +92,8 @@ def _check_lang(lang: str) -> None:
 
 def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", levels: Sequence[int] = (1, 2, 3, 6),
                  window: int | None = None, image_name: str = "image", scale_rule: str = "paper",
-                 projection: str = "paper", bin_rule: str = "adaptive", score_thresh: float = SCORE_THRESH,
+                 projection: str = "paper", bin_rule: str = "adaptive", box_scaling: str = "fast-rcnn",
+                 score_thresh: float = SCORE_THRESH,
                  nms_iou: float = NMS_IOU) -> dict:
     """Write the lesson of an existing analysis ``a`` (conv5 reused: what the app's lesson button
     calls) into ``out_dir``: every figure as PNG, analysis.json, handout.html and lesson.zip holding
@@ -105,7 +107,7 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
         k = int(window)
         if not 0 <= k < len(a.windows):
             raise ValueError(f"window {k} does not exist (this image has {len(a.windows)} windows)")
-    rules = {"scale_rule": scale_rule, "projection": projection, "bin_rule": bin_rule}
+    rules = {"scale_rule": scale_rule, "projection": projection, "bin_rule": bin_rule, "box_scaling": box_scaling}
     view = lesson_view(a, k, levels, rules, score_thresh, nms_iou, lang)
     d = view.d
     before, after = a.detections(score_thresh, nms_iou, **rules)
@@ -140,13 +142,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("image")
     p.add_argument("--out", required=True, help="folder for the PNGs, analysis.json, handout.html, lesson.zip")
     p.add_argument("--lang", default="en", choices=("en", "zh"))
-    p.add_argument("--scales", type=int, nargs="+", default=[pyramid.SINGLE_SCALE])
-    p.add_argument("--levels", type=int, nargs="+", default=[1, 2, 3, 6])
+    p.add_argument("--scales", type=int, nargs="+", default=None, help=f"default {pyramid.SINGLE_SCALE}")
+    p.add_argument("--levels", type=int, nargs="+", default=None, help="default 1 2 3 6")
+    p.add_argument("--preset", default=None, choices=presets.PRESET_NAMES,
+                   help="paper / release / fast-rcnn: the preset's scales, levels and rules (flags override)")
     p.add_argument("--window", type=int, default=None, help="window index (default: the best-scoring large one)")
 
 
 def main(args: argparse.Namespace) -> int:
     """Run ``python -m sppviz lesson`` (:func:`export_lesson`); prints its result as JSON."""
-    res = export_lesson(args.image, args.out, args.lang, tuple(args.scales), tuple(args.levels), args.window)
+    p = presets.get_preset(args.preset) if args.preset else None
+    scales = tuple(args.scales) if args.scales else (p.scales if p else (pyramid.SINGLE_SCALE,))
+    levels = tuple(args.levels) if args.levels else (p.levels if p else (1, 2, 3, 6))
+    res = export_lesson(args.image, args.out, args.lang, scales, levels, args.window,
+                        rules=p.rules() if p else None)
     print(json.dumps(res))
     return 0

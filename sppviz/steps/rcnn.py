@@ -12,7 +12,7 @@ from sppviz.analysis import compare
 from sppviz.analysis.pipeline import Analysis, WindowDetail
 from sppviz.analysis.workspace import Workspace
 from sppviz.i18n import t
-from sppviz.method import bins, geometry
+from sppviz.method import bins, geometry, roipool
 from sppviz.model.detector import RCNN_SIZE, warp_crops
 
 WHY_N = (8, 128, 64)  # R-CNN windows timed: slider minimum, maximum, default
@@ -55,8 +55,10 @@ def default_warps(a: Analysis) -> np.ndarray:
     return warps_of(a, compare.ranked_windows(a)[:WHY_N[2]])
 
 
-def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlignSamples) -> np.ndarray:
-    """The cells SPP and RoIPool read, RoIAlign's bins and sample points, on one crop of the map [H, W]."""
+def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlignSamples,
+                   tv: roipool.RoIPoolCells | None = None) -> np.ndarray:
+    """The cells SPP and RoIPool read, RoIAlign's bins and sample points, on one crop of the map [H, W];
+    with ``tv``, the bins where torchvision's roi_pool reads other cells than the exact rule, in red."""
     b = samples.bins
     ra = compare.roialign_region(samples)
     cells = {"paper": d.cells["paper"], "fast-rcnn": d.cells["fast-rcnn"], "roialign": ra}
@@ -76,6 +78,14 @@ def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlig
         x, y = b[0, i, 0], b[i, 0, 1]
         line(lay.to_px(x, ra[1]), lay.to_px(x, ra[3]))
         line(lay.to_px(ra[0], y), lay.to_px(ra[2], y))
+    if tv is not None:  # torchvision's float32 bins that read other cells: their cells, outlined in red
+        ex0, ey0, ex1, ey1 = tv.exact_cells
+        for axis, _, read, _ in tv.differs:
+            if read is None:
+                continue
+            box = (read[0], ey0, read[1], ey1) if axis == "x" else (ex0, read[0], ex1, read[1])
+            l, t_, r_, b_ = lay.unit_rect(*box)
+            cv2.rectangle(img, (l, t_), (r_, b_), (213, 94, 0), 3, cv2.LINE_AA)
     r = max(2, cp // 12)
     for x, y in samples.points.reshape(-1, 2):
         px, py = lay.to_px(float(x), float(y))
@@ -99,9 +109,30 @@ def sliding_rows(a: int, levels: tuple[int, ...], lang: str) -> str:
     return "\n".join(rows)
 
 
+def release_rows(d: WindowDetail, levels: tuple[int, ...], lang: str) -> str:
+    """Markdown lines: where the release's float32 bins differ from the exact ones on this window at the
+    pooled levels (``bins.release_differences``), or, when they agree there, the first other level
+    (5 … 16) at which they would differ on this window."""
+    cx0, cy0, cx1, cy1 = d.chosen
+    sides = (("axis_x", cx1 - cx0 + 1), ("axis_y", cy1 - cy0 + 1))
+    rows = [t("g_release_row", lang, n=n, a=a, axis=t(ax, lang), i=i, rs=r[0], re=r[1], es=e[0], ee=e[1])
+            for ax, a in sides for n, i, r, e in bins.release_differences(a, levels)]
+    if rows:
+        return "\n".join(rows)
+    rows = [t("g_release_same", lang, levels=", ".join(map(str, levels)))]
+    others = [m for m in range(5, bins.MAX_LEVEL + 1) if m not in levels]
+    for ax, a in sides:
+        hit = bins.release_differences(a, others)
+        if hit:
+            n, i, r, e = hit[0]
+            rows.append(t("g_release_would", lang, n=n, i=i, rs=r[0], re=r[1], es=e[0], ee=e[1]) + f" ({t(ax, lang)})")
+            break
+    return "\n".join(rows)
+
+
 def gotchas_markdown(d: WindowDetail, levels: tuple[int, ...], offset: float, lang: str) -> str:
     """The gotcha cards, with the selected window's own numbers."""
-    cx0, _, cx1, _ = d.chosen
+    cx0, cy0, cx1, cy1 = d.chosen
     a = cx1 - cx0 + 1
     ex = len(bins.bin_edges(10, 6, "sliding"))
     p, o = d.cells["paper"], d.cells["original"]
@@ -110,15 +141,26 @@ def gotchas_markdown(d: WindowDetail, levels: tuple[int, ...], offset: float, la
              t("g_scale", lang),
              t("g_proj", lang, k=d.k, s=d.scale, px0=p[0], px1=p[2], py0=p[1], py1=p[3], ox0=o[0], ox1=o[2],
                oy0=o[1], oy1=o[3], o=f"{offset:g}", dl=o[0] - p[0], dt=o[1] - p[1], dr=o[2] - p[2], db=o[3] - p[3]),
+             t("g_release", lang, k=d.k, a=a, b=cy1 - cy0 + 1, rows=release_rows(d, levels, lang)),
              t("g_yolo", lang)]
     return "\n\n".join(parts)
 
 
+def torchvision_text(tv: roipool.RoIPoolCells, lang: str) -> str:
+    """One line on torchvision's roi_pool for this window: its RoI cells and where its bins differ."""
+    parts = ", ".join(f"{axis} bin {i}: {'∅' if r is None else f'{r[0]}..{r[1]}'} ≠ {e[0]}..{e[1]}"
+                      for axis, i, r, e in tv.differs)
+    diffs = t("cmp_tv_diff", lang, parts=parts) if parts else t("cmp_tv_same", lang)
+    return t("cmp_tv", lang, x0=tv.roi[0], x1=tv.roi[2], y0=tv.roi[1], y1=tv.roi[3], diffs=diffs)
+
+
 def render_compare(w: Workspace, d: WindowDetail, n: int, levels: tuple[int, ...], lang: str) -> dict:
-    """Step 7 for window ``d`` at level ``n``: the figure, the |Δ| table, the gotcha cards (no info line)."""
+    """Step 10 for window ``d`` at level ``n``: the figure, the |Δ| table, the gotcha cards, and the line on
+    torchvision's roi_pool ("cmp_tv"; no info line)."""
     g = w.a.geometry
-    rows, samples = compare.compare_pooling(w.a.feats[d.scale_index].fmap, d, n, float(g.stride))
-    return {"cmp_fig": compare_figure(w.channel(d.scale_index, d.channel), d, samples),
+    rows, samples, tv = compare.compare_pooling(w.a.feats[d.scale_index].fmap, d, n, float(g.stride))
+    return {"cmp_fig": compare_figure(w.channel(d.scale_index, d.channel), d, samples, tv),
+            "cmp_tv": torchvision_text(tv, lang),
             "cmp_table": {"headers": [t(k, lang) for k in COMPARE_HEADERS], "data": rows},
             "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang), "cmp_region": compare.roialign_region(samples)}
 

@@ -81,6 +81,28 @@ def rules_table_html(w: Workspace, d: WindowDetail, lang: str) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def box_scaling_html(d: WindowDetail, lang: str) -> str:
+    """The window's scaled box and its cells (the chosen projection rule) under both box-scaling rules:
+    "fast-rcnn" box·s/min side, "release" (x − 1)(s − 1)/(min side − 1) + 1 in 1-based pixels
+    (docs/rules.md). Rows carry ``data-box-scaling`` and ``data-cells="cx0,cy0,cx1,cy1"``."""
+    head = "".join(f"<th>{t(k, lang, rule=d.rule)}</th>" for k in ("box_h_rule", "box_h_box", "box_h_cells"))
+    rows = []
+    for rule in pyramid.BOX_SCALING_RULES:
+        if rule not in d.scaled_box_by_rule:
+            continue
+        x1, y1, x2, y2 = d.scaled_box_by_rule[rule]
+        cx0, cy0, cx1, cy1 = d.cells_by_box_scaling[rule]
+        used = rule == d.box_scaling
+        mark = f' <span class="used">{t("rules_used", lang)}</span>' if used else ""
+        rows.append(f'<tr class="{"chosen" if used else ""}" data-box-scaling="{rule}" '
+                    f'data-cells="{cx0},{cy0},{cx1},{cy1}"><td><b>{rule}</b>{mark}</td>'
+                    f"<td><code>{x1:.2f}, {y1:.2f}, {x2:.2f}, {y2:.2f}</code></td>"
+                    f"<td><code>{cx0}..{cx1}; {cy0}..{cy1}</code></td></tr>")
+    cap = t("box_caption", lang, k=d.k, s=d.scale)
+    return (f'<table class="rules box-scaling"><caption>{cap}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
 def scale_chart(w: Workspace, d: WindowDetail) -> np.ndarray:
     """The window's scaled area at every scale against 224² (paper) and 208² (release)."""
     n = len(w.a.scales)
@@ -124,4 +146,4 @@ def window_info(w: Workspace, d: WindowDetail, lang: str) -> str:
 def render_projection(w: Workspace, d: WindowDetail, lang: str) -> dict:
     """Step 3's panels for window ``d``: info, scale chart, projection grid, receptive fields, rules table."""
     return {"win_info": window_info(w, d, lang), "scale_chart": scale_chart(w, d), "proj_grid": projection_grid(w, d),
-            "rf_img": receptive_fields(w, d), "rules_table": rules_table_html(w, d, lang)}
+            "rf_img": receptive_fields(w, d), "rules_table": rules_table_html(w, d, lang) + box_scaling_html(d, lang)}

@@ -63,7 +63,7 @@ def test_settings_are_parsed_once_into_types():
                         "custom_levels": "1, 2, 4", "thresh": "0.25", "backbone": "alexnet"},
                        ("scales", "levels", "thresh", "backbone", "rules"))
     assert s.scales == (480, 576, 688) and s.levels == (1, 2, 4) and s.thresh == 0.25 and s.backbone == "alexnet"
-    assert s.rules == {"scale_rule": "paper", "projection": "paper", "bin_rule": "adaptive"}
+    assert s.rules == {"scale_rule": "paper", "projection": "paper", "bin_rule": "adaptive", "box_scaling": "fast-rcnn"}
     for bad, match in (({"backbone": "resnet"}, "backbone"), ({"thresh": "high"}, "threshold"),
                        ({"levels": "custom", "custom_levels": ""}, "levels")):
         with pytest.raises(gr.Error, match=match):

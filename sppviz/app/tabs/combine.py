@@ -54,7 +54,8 @@ def combine_scales(s: Settings, parts: tuple[str, ...] = ("window", "detections"
     if "detections" in parts:
         idx = detections.class_indices(a, s.classes)
         _, best = a.detections(s.thresh, s.iou, idx, **s.rules)
-        _, comb = a.combined_detections(s.thresh, s.iou, idx, s.rules["projection"], s.rules["bin_rule"])
+        _, comb = a.combined_detections(s.thresh, s.iou, idx, s.rules["projection"], s.rules["bin_rule"],
+                                        s.rules["box_scaling"])
         session.touch(st["sid"], w)
         out.update(cmb_det_best=detections.draw_detections(a, best), cmb_det_max=detections.draw_detections(a, comb),
                    cmb_det_info=t("cmb_det_info", s.lang, nb=len(best), nm=len(comb), same=compare.matched(best, comb),

@@ -42,5 +42,6 @@ def compare_pooling(s: Settings) -> dict:
     out = rcnn.render_compare(w, d, n, s.levels, s.lang)
     rx0, ry0, rx1, ry1 = out.pop("cmp_region")
     out["cmp_info"] = t("cmp_info", s.lang, k=d.k, s=d.scale, n=n, c=d.channel, C=w.channels,
-                        ms=1000 * (time.perf_counter() - t0), rx0=rx0, rx1=rx1, ry0=ry0, ry1=ry1)
+                        ms=1000 * (time.perf_counter() - t0), rx0=rx0, rx1=rx1, ry0=ry0, ry1=ry1) + "  \n" + \
+        out.pop("cmp_tv")
     return encode_all(out)

@@ -31,7 +31,7 @@ from sppviz.app.tabs.pooling import POOL_OUT, pooling_outputs
 from sppviz.app.tabs.window import WINDOW_OUT, window_outputs
 from sppviz.app.widgets import L
 from sppviz.i18n import t
-from sppviz.method import bins, geometry, pyramid
+from sppviz.method import bins, geometry, presets, pyramid
 from sppviz.model import backbones
 from sppviz.model.weights import ASSETS, load_detector
 from sppviz.steps import features
@@ -44,6 +44,8 @@ ANALYZE_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale",
                                    *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
 ANALYZE_READS = ("state", "image", "backbone", "scales", "levels", "rules", "source", "count", "fm_scale", "fm_view",
                  "spp_level", "thresh", "iou")
+PRESET_OUT = ("scales", "custom_scales", "levels", "custom_levels", "projection", "scale_rule", "box_scaling",
+              "bin_rule", "preset_info")
 
 
 def examples() -> list[list[str]]:
@@ -91,12 +93,19 @@ def create_ui(C: dict) -> None:
                                    label=L("in_source"), elem_id="source")
             C["count"] = gr.Slider(1, analysis.MAX_WINDOWS, value=DEFAULTS["count"], step=1, label=L("in_count"))
         with gr.Column(scale=4, min_width=320):
+            gr.Markdown(L("in_presets"), elem_classes=["panel-title"])
+            with gr.Row(elem_id="presets"):
+                for name in presets.PRESET_NAMES:
+                    C[f"preset_{name}"] = gr.Button(L(f"preset_{name}"), size="sm", elem_id=f"preset-{name}")
+            C["preset_info"] = gr.Markdown(elem_id="preset-info", elem_classes=["note"])
             C["projection"] = gr.Radio(list(geometry.PROJECTION_RULES), value=DEFAULTS["projection"],
-                                       label=L("in_proj_rule"), info=L("in_proj_rule_info"))
+                                       label=L("in_proj_rule"), info=L("in_proj_rule_info"), elem_id="projection")
             C["scale_rule"] = gr.Radio(list(pyramid.SCALE_RULES), value=DEFAULTS["scale_rule"],
-                                       label=L("in_scale_rule"), info=L("in_scale_rule_info"))
+                                       label=L("in_scale_rule"), info=L("in_scale_rule_info"), elem_id="scale-rule")
             C["bin_rule"] = gr.Radio(list(bins.BIN_RULES), value=DEFAULTS["bin_rule"], label=L("in_bin_rule"),
-                                     info=L("in_bin_rule_info"))
+                                     info=L("in_bin_rule_info"), elem_id="bin-rule")
+            C["box_scaling"] = gr.Radio(list(pyramid.BOX_SCALING_RULES), value=DEFAULTS["box_scaling"],
+                                        label=L("in_box_scaling"), info=L("in_box_scaling_info"), elem_id="box-scaling")
             C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5"), (L("bb_alexnet"), "alexnet"), (L("bb_vgg16"), "vgg16")],
                                         value=DEFAULTS["backbone"], label=L("in_backbone"),
                                         info=L(backbone_note_key()), interactive=True, elem_id="backbone")
@@ -118,6 +127,8 @@ def status(w, st: dict, s: Settings) -> str:
     text = t("status_done", s.lang, windows=len(a.windows), scales=", ".join(map(str, a.scales)),
              model=det.net.trunk.name, device=det.device.type, total=tm["total_s"], prop=tm["proposals_s"],
              conv=tm["conv_s"], score=tm["score_s"])
+    name = presets.matching_preset(**s.rules)
+    text += " · " + t("status_preset", s.lang, name=t(f"preset_{name}", s.lang) if name else t("preset_custom", s.lang))
     notices = list(a.notices)
     if s.source == "user" and not st.get("boxes"):
         notices.append(t("status_user_default", s.lang))
@@ -162,3 +173,29 @@ def analyze_image(s: Settings, progress=None) -> dict:
     session.touch(st["sid"], w)
     return encode_all(out)
 
+
+
+def preset_values(name: str) -> dict:
+    """The component values a preset sets: its scales (ticked where offered, typed otherwise), levels and rules."""
+    p = presets.get_preset(name)
+    ticked = [v for v in p.scales if v in SCALE_CHOICES]
+    typed = [v for v in p.scales if v not in SCALE_CHOICES]
+    preset_levels = next((k for k, v in LEVEL_PRESETS.items() if v == p.levels), None)
+    return {"scales": ticked, "custom_scales": ", ".join(map(str, typed)),
+            "levels": preset_levels or CUSTOM, "custom_levels": "" if preset_levels else ", ".join(map(str, p.levels)),
+            **p.rules()}
+
+
+@handler(reads=("state",), outputs=PRESET_OUT)
+def apply_preset(s: Settings, name: str = "paper") -> dict:
+    """One click on a preset: set its scales, levels and rules (the panels of an analysis follow); say what
+    it set, and when its scales differ from the analysed ones, that Analyze uses them."""
+    p = presets.get_preset(name)
+    out = preset_values(name)
+    info = t("preset_set", s.lang, name=t(f"preset_{name}", s.lang), scales=", ".join(map(str, p.scales)),
+             levels=", ".join(map(str, p.levels)), **p.rules())
+    w = session.find(s.state)
+    if w is not None and tuple(w.a.scales) != tuple(p.scales):
+        info += "  \n" + t("preset_rescan", s.lang, have=", ".join(map(str, w.a.scales)))
+    out["preset_info"] = info
+    return out
