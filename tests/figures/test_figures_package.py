@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sppviz import figures as F
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "sppviz" / "figures"
 MODULES = sorted(p for p in PKG.glob("*.py") if p.name != "__init__.py")
 
