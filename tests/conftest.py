@@ -21,9 +21,10 @@ os.environ.pop("SPPVIZ_ALLOW_DOWNLOAD", None)
 
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Where the tiny model is kept between runs (git-ignored); SPPVIZ_TEST_MODEL_CACHE overrides it,
+#: Where the tiny model is kept between runs: the user's cache folder (outside the checkout, so a fresh
+#: clone of the same code reuses it; the key covers the code); SPPVIZ_TEST_MODEL_CACHE overrides it,
 #: and SPPVIZ_TEST_MODEL_CACHE=off trains afresh every run.
-MODEL_CACHE = ROOT / ".cache" / "sppviz-test-model"
+MODEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sppviz-test-model"
 KEEP_MODELS = 4
 
 

@@ -89,6 +89,7 @@ def test_imagenet_backbone_without_weights_explains_where_to_put_them(model, tmp
         inputs.analyze_image(v)
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_sessions_never_see_each_others_images_or_results(model):
     va = dict(settings.DEFAULTS, image=str(inputs.EXAMPLES_DIR / "example_1.jpg"), scales=[480], state={})
     vb = dict(settings.DEFAULTS, image=str(inputs.EXAMPLES_DIR / "example_5.jpg"), scales=[480], state={})

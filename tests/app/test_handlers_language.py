@@ -107,6 +107,7 @@ def test_lesson_mode_walks_every_step_with_back_and_next(done):
 # ---------------------------------------------------------------------------------- the lesson ZIP
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path):
     import json
 

@@ -162,6 +162,7 @@ def test_presets_set_every_control_they_name():
         inputs.apply_preset(dict(settings.DEFAULTS, state={}), name="yolo")
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_the_status_line_names_the_preset_and_step_3_shows_both_box_scalings(model):
     vals = inputs.preset_values("release")
     v = dict(settings.DEFAULTS, image=EXAMPLE, state={}, **vals)

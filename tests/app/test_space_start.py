@@ -8,9 +8,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_python_app_py_serves_with_the_space_environment():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

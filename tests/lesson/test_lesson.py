@@ -47,6 +47,7 @@ EXPECTED = [lesson.figure_name(i, s) for i, s in enumerate(steps.STEPS, 1)]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.slow  # the export of both languages takes seconds (the exports fixture)
 def test_every_png_opens_at_projector_width(exports, lang):
     d, res = exports[lang]
     names = _pngs(d)
@@ -60,6 +61,7 @@ def test_every_png_opens_at_projector_width(exports, lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.slow  # the export of both languages takes seconds (the exports fixture)
 def test_analysis_json_cells_match_project_window(exports, lang, tiny_model_path):
     d, res = exports[lang]
     data = json.loads((d / "analysis.json").read_text(encoding="utf-8"))
@@ -86,6 +88,7 @@ def test_analysis_json_cells_match_project_window(exports, lang, tiny_model_path
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.slow  # the export of both languages takes seconds (the exports fixture)
 def test_handout_is_one_self_contained_file_with_a_section_per_step(exports, lang):
     d, _ = exports[lang]
     text = (d / "handout.html").read_text(encoding="utf-8")
@@ -112,6 +115,7 @@ def test_handout_is_one_self_contained_file_with_a_section_per_step(exports, lan
     assert '<span class="math">' in text and "<sup>2</sup>" in text
 
 
+@pytest.mark.slow  # the export of both languages takes seconds (the exports fixture)
 def test_handout_narrative_in_the_chosen_language(exports):
     en = (exports["en"][0] / "handout.html").read_text(encoding="utf-8")
     zh = (exports["zh"][0] / "handout.html").read_text(encoding="utf-8")
@@ -123,6 +127,7 @@ def test_handout_narrative_in_the_chosen_language(exports):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.slow  # the export of both languages takes seconds (the exports fixture)
 def test_zip_holds_the_same_files(exports, lang):
     d, res = exports[lang]
     with zipfile.ZipFile(d / "lesson.zip") as z:
@@ -151,6 +156,7 @@ def test_cli_arguments(tmp_path):
         p.parse_args([str(EXAMPLE), "--out", "x", "--lang", "fr"])
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_main_with_a_given_window_and_levels(tiny_model_path, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SPPVIZ_MODEL", tiny_model_path)
     load_default_detector.cache_clear()

@@ -114,6 +114,7 @@ def parity():
     return counts
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_pipeline_equals_the_release_bit_for_bit(parity):
     for name, (cases, bad) in parity.items():
         if name.startswith("sensitivity"):
@@ -149,6 +150,7 @@ def test_the_reference_jit_equals_its_python_loop():
     assert np.array_equal(a, b) and (a >= 0).all()
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_issue_example_window_and_box_scaling_share():
     """Image 500 x 375, box (222, 179, 495, 189) at s = 576: the release gives 1-based cells (21, 17, 47, 18),
     i.e. 0-based (20, 16, 46, 17); box·s/min_side gives (20, 16, 46, 16). On realistic VOC-like windows the two

@@ -195,6 +195,7 @@ def test_dtypes(backend, dtype):
     assert got.dtype == dtype and torch.equal(got, want) and torch.equal(got_arg, want_arg)
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_large_output_buffers():
     """Outputs of 16 MB and more live in huge-page mmap buffers (pooling._empty): same results."""
     gen = torch.Generator().manual_seed(9)
@@ -475,6 +476,7 @@ def test_release_plan_derives():
 
 
 @pytest.mark.parametrize("levels", [(1, 2, 3, 6), (7, 14, 1), (13, 5, 15)])
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_release_rule_matches_reference_on_signed_and_relu_maps(levels):
     """Every backend equals the oracle (values and argmax), the floor of 0 included: on a signed map
     all-negative bins pool to 0 with argmax -1."""

@@ -161,6 +161,7 @@ def test_regressed_boxes_stay_inside_the_image(detector):
     assert res.boxes[..., 0::2].max() <= w - 1 and res.boxes[..., 1::2].min() >= 0
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_evaluate_run_reports_every_method_on_the_same_scenes(detector, monkeypatch):
     # small window sets keep this fast; the R-CNN path runs on the first scene only
     monkeypatch.setattr(evaluate.proposals, "selective_search",
@@ -177,6 +178,7 @@ def test_evaluate_run_reports_every_method_on_the_same_scenes(detector, monkeypa
     assert r["slowdown_vs_spp_1scale"] == pytest.approx(r["s_per_image"] / r["spp_1scale_s_per_image_same_images"])
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_evaluate_does_not_time_the_first_call_of_a_process(detector, monkeypatch):
     """One-time costs of the first call (kernel loading, first allocations) are no part of a
     method's time per image: ``run`` makes one untimed pass of each method first."""

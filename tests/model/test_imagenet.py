@@ -23,6 +23,7 @@ def test_missing_imagenet_weights_give_a_clear_error(no_weights):
     assert "SPPVIZ_WEIGHTS_DIR" in str(e.value) and "SPPVIZ_ALLOW_DOWNLOAD" in str(e.value)
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_alexnet_spp_equals_torchvision_on_224_and_loads_a_local_file(no_weights):
     torch.manual_seed(0)
     tv = torchvision.models.alexnet(weights=None).eval()

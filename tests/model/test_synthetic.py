@@ -99,6 +99,7 @@ def test_no_global_rng_use():
 # ------------------------------------------------------------ ground-truth validity
 
 
+@pytest.mark.slow  # several seconds: `make test` runs it, `make check` does not
 def test_scenes_are_valid():
     for sc in _scenes():
         _check_scene(sc)
