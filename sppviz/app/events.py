@@ -3,19 +3,28 @@ writes; :func:`spec` turns that declaration into an event's inputs and outputs.
 
 A handler is a plain function ``fn(s: Settings, **kw) -> dict`` (output name → value), testable
 without a browser: call it with a dict of component values, or with a Settings. Bad input becomes
-a ``gr.Error`` with a clear message (never a traceback); the page shows it as a toast.
+a ``gr.Error`` with a short message naming the parameter (``schema``), logged as one line and never
+with a traceback; the page shows it as a toast.
+
+Events take the raw component values (``preprocess=False``): :meth:`Settings.parse` is the one place
+they become typed values (Gradio's own checks echoed whole inputs, or failed with a bare "Error").
+Heavy events (``concurrency_id=limits.HEAVY``) run inside ``limits.heavy``: one of the app's heavy
+slots, and a time budget that also stops a request nobody waits for any more.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import gradio as gr
 
 from sppviz.analysis.images import ImageError
-from sppviz.app.settings import Settings, UserError, components_of
+from sppviz.app import limits, schema, session
+from sppviz.app.gate import user_error
+from sppviz.app.settings import MAX_WINDOW_INDEX, Settings, UserError, components_of
 from sppviz.i18n import pick_lang, t
 
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
@@ -34,13 +43,49 @@ def handler(*, reads: tuple[str, ...], outputs: tuple[str, ...]) -> Callable:
             except gr.Error:
                 raise
             except UserError as e:
-                raise gr.Error(str(e)) from None
+                raise user_error(str(e)) from None
             except (ValueError, ImageError, FileNotFoundError) as e:
-                raise gr.Error(t("err_prefix", lang, msg=str(e))) from None
+                raise user_error(t("err_prefix", lang, msg=schema.short(str(e)))) from None
 
         wrapped.reads, wrapped.outputs = reads, tuple(outputs)
         return wrapped
     return deco
+
+
+class RawEvent(gr.EventData):
+    """An event's data as the client sent it (``raw``), checked by :func:`click_point` / :func:`table_row`
+    (``gr.SelectData`` reads ``data["index"]`` itself and fails with a bare "Error" when it is missing)."""
+
+    def __init__(self, target: Any, data: Any):
+        super().__init__(target, data)
+        self.raw = data if isinstance(data, dict) else {}
+
+
+MAX_CLICK = 1e7  # figure pixels: a panel is a few thousand pixels wide
+
+
+def click_point(evt: RawEvent | None) -> tuple[float, float]:
+    """The (x, y) figure pixel of a click on an image, or a gr.Error for the user."""
+    p = evt.raw.get("index") if evt is not None else None
+    ok = (isinstance(p, list | tuple) and len(p) == 2
+          and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= MAX_CLICK
+                  for v in p))
+    if not ok:
+        raise user_error(f"click: expected a point [x, y] on the image, got {schema.echo(p)}")
+    return float(p[0]), float(p[1])
+
+
+def table_row(evt: RawEvent | None) -> list | None:
+    """The clicked row of the detections table (its last cell is the window number), None for a click that
+    is not on a row, or a gr.Error for the user (a malformed row)."""
+    row = evt.raw.get("row_value") if evt is not None else None
+    if row is None:
+        return None
+    if not (isinstance(row, list) and 0 < len(row) <= 32
+            and schema.integral(row[-1]) is not None and 0 <= schema.integral(row[-1]) <= MAX_WINDOW_INDEX):
+        raise user_error(f"row: expected a row of the detections table (its last cell is the window number), "
+                         f"got {schema.echo(row)}")
+    return row
 
 
 def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
@@ -48,25 +93,49 @@ def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
     handler ``h``: the inputs are exactly the components of the settings ``h`` reads. ``kind``:
     "plain"; "select" (passes the click's ``point=evt.index``); "row" (``row=evt.row_value``);
     "progress" (passes a ``gr.Progress``). Extra handler arguments go in ``kw["args"]``; ``kw["adapt"]``
-    turns a handler's value that is not a dict of outputs (an export's file path) into one."""
+    turns a handler's value that is not a dict of outputs (an export's file path) into one;
+    ``kw["when_analyzed"]`` runs the handler only when the session has an analysis (else nothing changes)."""
     args = kw.pop("args", {})
     adapt = kw.pop("adapt", None)
+    when_analyzed = kw.pop("when_analyzed", False)
     names = components_of(h.reads)
     by_id = {id(C[n]): n for n in names}
 
+    heavy = kw.get("concurrency_id") == limits.HEAVY
+    if heavy:
+        kw.setdefault("concurrency_limit", limits.HEAVY_CONCURRENCY)
+    kw.setdefault("preprocess", False)
+
+    def call(raw: dict, lang: str, request: gr.Request | None, extra: dict) -> dict:
+        if not heavy:
+            return h(raw, lang, **args, **extra)
+        with limits.heavy(h.__name__.replace("_", " "), getattr(request, "session_hash", None),
+                          extra.get("progress")) as budget:
+            if "progress" in extra:
+                extra["progress"] = budget
+            return h(raw, lang, **args, **extra)
+
     def run(data: dict, request: gr.Request | None, **extra) -> dict:
         raw = {by_id[id(c)]: v for c, v in data.items() if id(c) in by_id}
-        out = h(raw, pick_lang(raw.get("lang"), request), **args, **extra)
+        if when_analyzed and session.find(raw.get("state") or {}) is None:
+            return {C[h.outputs[0]]: gr.update()}  # nothing to refresh yet: change nothing, say nothing
+        lang = raw.get("lang")
+        try:
+            out = call(raw, pick_lang(lang if isinstance(lang, str) else None, request), request, extra)
+        except UserError as e:  # no slot free in time (the handler's own errors are gr.Errors already)
+            raise user_error(str(e)) from None
         if adapt is not None:
             out = adapt(out)
+        if not out:  # Gradio takes an empty dict for a value of the first output
+            return {C[h.outputs[0]]: gr.update()}
         return {C[k]: out[k] for k in h.outputs if k in out}
 
     if kind == "select":
-        def fn(data: dict, evt: gr.SelectData, request: gr.Request):
-            return run(data, request, point=evt.index)
+        def fn(data: dict, request: gr.Request, evt: RawEvent = None):
+            return run(data, request, point=click_point(evt))
     elif kind == "row":
-        def fn(data: dict, evt: gr.SelectData, request: gr.Request):
-            return run(data, request, row=evt.row_value)
+        def fn(data: dict, request: gr.Request, evt: RawEvent = None):
+            return run(data, request, row=table_row(evt))
     elif kind == "progress":
         def fn(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
             return run(data, request, progress=progress)

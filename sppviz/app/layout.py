@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from sppviz import figures
-from sppviz.app import api, language
+from sppviz.app import api, gate, language, limits, panels
 from sppviz.app.events import QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
@@ -74,6 +74,7 @@ def build_app() -> gr.Blocks:
         api.create_endpoints()
         wire(C)
         demo.sppviz_components = C  # name -> component, for the wiring tests
+        gate.install(demo, {id(c): name for name, c in C.items()})  # clear messages for malformed calls
         demo.load(language.initial_language, lang_hint, C["lang"], js=language.LOAD_LANG_JS,
                   api_visibility="private", show_progress="hidden")
     return demo
@@ -92,7 +93,7 @@ def wire(C: dict) -> None:
             dep = dep.success(**s)
         return dep
 
-    analyze = spec(C, inputs.analyze_image, "progress", api_visibility="private", concurrency_id="analyze")
+    analyze = spec(C, inputs.analyze_image, "progress", api_visibility="private", concurrency_id=limits.HEAVY)
     analyze["fn"] = spaces_gpu(analyze["fn"])
     analyze["fn"].sppviz_handler = inputs.analyze_image
     chain(C["analyze"].click(**analyze), cmp_after, cmb_all)
@@ -117,14 +118,14 @@ def wire(C: dict) -> None:
     C["spp_map"].select(**spec(C, pooling.click_bin, "select", args={"panel": "map"}, **QUIET))
     features.wire(C)
     detections.wire(C)
-    C["why_btn"].click(**spec(C, why.compare_rcnn, "progress", api_visibility="private", concurrency_id="analyze"))
+    C["why_btn"].click(**spec(C, why.compare_rcnn, "progress", api_visibility="private", concurrency_id=limits.HEAVY))
     C["cmp_btn"].click(**spec(C, compare.compare_pooling, **QUIET))
     C["tab_combine"].select(**cmb_all)
     for name in ("thresh", "iou", "classes"):  # step 11's detections use step 8's thresholds and classes
         C[name].input(**spec(C, combine.combine_scales, args={"parts": ("detections",)}, **QUIET))
-    C["export"].click(**spec(C, lesson.export_panels, api_visibility="private",
+    C["export"].click(**spec(C, lesson.export_panels, api_visibility="private", concurrency_id=limits.HEAVY,
                              adapt=lambda path: {"export_file": gr.update(value=path, visible=True)}))
-    C["lesson_btn"].click(**spec(C, lesson.export_lesson_zip, api_visibility="private", concurrency_id="analyze",
+    C["lesson_btn"].click(**spec(C, lesson.export_lesson_zip, api_visibility="private", concurrency_id=limits.HEAVY,
                                  adapt=lambda r: {"lesson_file": gr.update(value=r[0], visible=True),
                                                   "lesson_info": r[1]}))
     lesson_spec = functools.partial(spec, C, lesson.lesson_show, **QUIET)
@@ -148,6 +149,6 @@ def launch_kwargs(**overrides) -> dict:
     kw = {"theme": theme(), "css": CSS, "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
           "server_port": int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
           "share": False, "i18n": I18N, "allowed_paths": [str(inputs.EXAMPLES_DIR)],
-          "max_file_size": inputs.MAX_UPLOAD_BYTES}
+          "max_file_size": panels.MAX_UPLOAD_BYTES, "app_kwargs": gate.app_kwargs()}
     kw.update(overrides)
     return kw

@@ -11,12 +11,13 @@ out of an event (a test checks every event against its handler's declaration).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from sppviz.analysis.pipeline import MAX_WINDOWS, PROPOSAL_SOURCES
+from sppviz.app import schema
+from sppviz.app.schema import UserError, echo
 from sppviz.i18n import t
 from sppviz.method import bins, geometry, pyramid
 
@@ -33,6 +34,7 @@ VIEW_CHOICES = ("channel", "mean", "max")
 DEFAULTS: dict[str, Any] = {
     "image": None, "backbone": "zf5", "scales": list(DEFAULT_SCALES), "custom_scales": "", "levels": "1,2,3,6",
     "custom_levels": "", "bin_rule": "adaptive", "projection": "paper", "scale_rule": "paper",
+    "box_scaling": "fast-rcnn",
     "source": "selective-search-fast", "count": 2000, "thresh": 0.5, "iou": 0.3, "classes": None, "fm_scale": 0,
     "fm_channel": 0, "fm_view": "mean", "spp_level": 3, "spp_channel": 0, "draw": False, "win_k": 0, "why_n": 64,
     "state": None, "lang": "en", "lesson_step": 1,
@@ -42,16 +44,12 @@ DEFAULTS: dict[str, Any] = {
 SOURCES: dict[str, tuple[str, ...]] = {
     "state": ("state",), "lang": ("lang",), "image": ("image",), "backbone": ("backbone",),
     "scales": ("scales", "custom_scales"), "levels": ("levels", "custom_levels"),
-    "rules": ("scale_rule", "projection", "bin_rule"), "source": ("source",), "count": ("count",),
+    "rules": ("scale_rule", "projection", "bin_rule", "box_scaling"), "source": ("source",), "count": ("count",),
     "thresh": ("thresh",), "iou": ("iou",), "classes": ("classes",), "fm_scale": ("fm_scale",),
     "fm_channel": ("fm_channel",), "fm_view": ("fm_view",), "spp_level": ("spp_level",),
     "spp_channel": ("spp_channel",), "draw": ("draw",), "win_k": ("win_k",), "why_n": ("why_n",),
     "lesson_step": ("lesson_step",),
 }
-
-
-class UserError(ValueError):
-    """A message for the user, already in the user's language."""
 
 
 class SettingNotRead(AttributeError):
@@ -71,89 +69,115 @@ def fail(key: str, lang: str, **fmt) -> None:
     raise UserError(t(key, lang, **fmt))
 
 
-def _ints_from_text(text: Any, key: str, lang: str) -> list[int]:
-    text = (text or "").strip() if isinstance(text, str) else text
+MAX_CHANNEL = 4095  # conv5 channels (VGG16 has 512); the handlers check the model's own count
+MAX_WINDOW_INDEX = 10**6  # windows are ≤ MAX_WINDOWS proposals plus drawn boxes; the handlers check the count
+MAX_LESSON_STEP = 100
+
+
+def _ints_from_text(text: Any, key: str, lang: str, param: str) -> list[int]:
+    """Whole numbers typed as "480, 688" (commas, semicolons or spaces); a user error naming ``param`` otherwise."""
+    text = schema.text(text, param).strip()
     if not text:
         return []
-    if not isinstance(text, str):
-        fail(key, lang, text=str(text)[:80])
     out = []
     for tok in text.replace(",", " ").replace("，", " ").replace(";", " ").split():
-        try:
-            f = float(tok)
-        except ValueError:
-            fail(key, lang, text=text[:80])
-        if not math.isfinite(f) or f != int(f):
-            fail(key, lang, text=text[:80])
-        out.append(int(f))
+        n = schema.integral(tok)
+        if n is None:
+            raise UserError(f"{param}: {t(key, lang, text=text[:schema.ECHO_CHARS])}")
+        out.append(n)
     return out
 
 
+def _scale(v: Any, param: str) -> int:
+    """One scale: a whole number of pixels in MIN_SCALE..MAX_SCALE (checked before pyramid.validate_scales,
+    which would convert a 400-digit integer to float)."""
+    n = schema.integral(v)
+    if n is None:
+        f = v if isinstance(v, float) else None
+        what = "must be a whole number of pixels" if f is not None else "is not a number"
+        schema.refuse(param, f"{echo(v)} {what}")
+    if not pyramid.MIN_SCALE <= n <= pyramid.MAX_SCALE:
+        schema.refuse(param, f"{echo(n)} is outside the allowed range {pyramid.MIN_SCALE}..{pyramid.MAX_SCALE} px")
+    return n
+
+
 def parse_scales(checked: Any, text: Any, lang: str = "en") -> tuple[int, ...]:
-    """Ticked scales plus typed ones, deduplicated and sorted; validated by pyramid.validate_scales."""
+    """Ticked scales (a list, or text "480, 688" from the API) plus typed ones, deduplicated and sorted;
+    validated by pyramid.validate_scales."""
     if isinstance(checked, str):  # the API may send "480, 688"
-        checked = _ints_from_text(checked, "err_scales_text", lang)
-    vals = [*(checked or []), *_ints_from_text(text, "err_scales_text", lang)]
-    unique = {pyramid.validate_scales([v])[0] for v in vals}  # a ticked and typed 688 is one scale
-    return pyramid.validate_scales(sorted(unique))
+        checked = _ints_from_text(checked, "err_scales_text", lang, "scales")
+    listed = schema.items(checked, "scales", 64, 'give a list of whole numbers such as [688] or text "480, 688"')
+    vals = [_scale(v, "scales") for v in listed]
+    vals += [_scale(v, "custom_scales") for v in _ints_from_text(text, "err_scales_text", lang, "custom_scales")]
+    unique = sorted(set(vals))  # a ticked and typed 688 is one scale
+    try:
+        return pyramid.validate_scales(unique)
+    except ValueError as e:
+        raise UserError(f"scales: {schema.short(str(e))}") from None
 
 
 def _whole(v: Any) -> Any:
     """2, 2.0 or "2" -> 2; anything else is returned as is for bins.check_levels to name."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str | float):
-        try:
-            f = float(v)
-        except ValueError:
-            return v
-        return int(f) if math.isfinite(f) and f == int(f) else v
-    return v
+    n = schema.integral(v)
+    return v if n is None else n
+
+
+def _levels(vals: list[Any], param: str) -> tuple[int, ...]:
+    if any(isinstance(v, bool) for v in vals):
+        schema.refuse(param, "each level must be a whole number ≥ 1", next(v for v in vals if isinstance(v, bool)))
+    try:
+        return bins.check_levels([_whole(v) for v in vals])
+    except ValueError as e:
+        raise UserError(f"{param}: {schema.short(str(e))}") from None
 
 
 def parse_levels(choice: Any, text: Any, lang: str = "en") -> tuple[int, ...]:
-    """A preset ("1,2,3,6"), or the custom text; validated by bins.check_levels."""
+    """A preset ("1,2,3,6"), a list of levels or their text (API), or the custom text; validated by
+    bins.check_levels."""
     if isinstance(choice, list | tuple):
-        return bins.check_levels([_whole(v) for v in choice])
+        return _levels(schema.items(choice, "levels", bins.MAX_LEVEL, ""), "levels")
+    if choice is not None and not isinstance(choice, str):
+        schema.refuse("levels", 'give a list of whole numbers such as [1, 2, 4] or text "1, 2, 4"', choice)
     if choice in LEVEL_PRESETS:
         return LEVEL_PRESETS[choice]
     if choice not in (CUSTOM, None, ""):
-        vals = _ints_from_text(choice, "err_levels_text", lang)  # "1, 2, 4" from the API
-    else:
-        vals = _ints_from_text(text, "err_levels_text", lang)
-        if not vals:
-            fail("err_levels_custom", lang)
-    return bins.check_levels(vals)
+        return _levels(_ints_from_text(choice, "err_levels_text", lang, "levels"), "levels")  # "1, 2, 4" (API)
+    vals = _ints_from_text(text, "err_levels_text", lang, "custom_levels")
+    if not vals:
+        fail("err_levels_custom", lang)
+    return _levels(vals, "custom_levels")
+
+
+class Shown(str):
+    """Text that a message template's ``{value!r}`` shows as it is (it is an echo already)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def check_choice(value: Any, choices: tuple[str, ...], what: str, lang: str) -> str:
     """``value`` if it is one of ``choices``, else a user error naming the setting and the choices."""
-    if value not in choices:
-        fail("err_setting", lang, what=what, value=str(value)[:80], choices=", ".join(choices))
+    if not isinstance(value, str) or value not in choices:
+        fail("err_setting", lang, what=what, value=Shown(echo(value)), choices=", ".join(choices))
     return value
 
 
-def _int(value: Any, what: str, default: int | None = None) -> int | None:
-    if value is None or value == "":
-        return default
-    try:
-        f = float(value)
-        if not math.isfinite(f) or f != int(f):
-            raise ValueError
-        return int(f)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{what} must be an integer, got {str(value)[:80]!r}") from None
+def _int(value: Any, what: str, lo: int, hi: int, default: Any = schema.REQUIRED) -> int | None:
+    return schema.whole(value, what, lo, hi, default)
 
 
 def _thresholds(thresh: Any, iou: Any) -> tuple[float, float]:
-    try:
-        thr, nms = float(thresh), float(iou)
-    except (TypeError, ValueError):
-        raise ValueError(f"the threshold and the IoU must be numbers, got {str(thresh)[:80]!r} and "
-                         f"{str(iou)[:80]!r}") from None
-    if not (0.0 <= thr <= 1.0 and 0.0 <= nms <= 1.0):
-        raise ValueError(f"the threshold and the IoU must lie in 0..1, got {thr} and {nms}")
-    return thr, nms
+    return (schema.number(thresh, "thresh (the score threshold)", 0.0, 1.0),
+            schema.number(iou, "iou (the NMS IoU threshold)", 0.0, 1.0))
+
+
+def _classes(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    vals = schema.items(value if isinstance(value, list | tuple) else [value], "classes", 1000, "")
+    if not all(isinstance(c, str) and len(c) <= 100 for c in vals):
+        schema.refuse("classes", "must be a list of class names", value)
+    return vals
 
 
 @dataclass(frozen=True)
@@ -161,7 +185,7 @@ class Settings:
     """What the page's controls say, typed. Fields a handler did not declare hold ``NOT_READ``.
 
     ``rules`` holds the keyword arguments of the analysis functions: {"scale_rule", "projection",
-    "bin_rule"}. ``state`` is the session's small mutable dict (session id, selected window "k",
+    "bin_rule", "box_scaling"}. ``state`` is the session's small mutable dict (session id, selected window "k",
     drawn boxes, selected bin, the selection image's layout), a copy the handler may change and return."""
 
     lang: str = "en"
@@ -198,52 +222,57 @@ class Settings:
         def raw(name: str) -> Any:
             return values[name] if name in values else DEFAULTS.get(name)
 
+        def pick(name: str, choices: tuple[str, ...], what: str) -> str:
+            v = raw(name)
+            return DEFAULTS[name] if v is None or v == "" else check_choice(v, choices, what, lang)
+
         out: dict[str, Any] = {"lang": lang}
         for name in reads:
-            if name == "state":
-                out[name] = dict(raw("state") or {})
+            if name == "state":  # server-side (gr.State): never sent by the page
+                st = raw("state")
+                out[name] = dict(st) if isinstance(st, dict) else {}
             elif name == "lang":
                 continue
             elif name == "image":
-                out[name] = raw("image") or None
+                out[name] = schema.file_path(raw("image"), "image")
             elif name == "backbone":
-                out[name] = check_choice(raw("backbone") or "zf5", BACKBONES, "backbone", lang)
+                out[name] = pick("backbone", BACKBONES, "backbone")
             elif name == "scales":
                 out[name] = parse_scales(raw("scales"), raw("custom_scales"), lang)
             elif name == "levels":
-                out[name] = parse_levels(raw("levels") or "1,2,3,6", raw("custom_levels"), lang)
+                v = raw("levels")
+                out[name] = parse_levels(DEFAULTS["levels"] if v is None or v == "" else v, raw("custom_levels"), lang)
             elif name == "rules":
-                out[name] = {
-                    "scale_rule": check_choice(raw("scale_rule") or "paper", pyramid.SCALE_RULES, "scale rule", lang),
-                    "projection": check_choice(raw("projection") or "paper", geometry.PROJECTION_RULES,
-                                               "projection rule", lang),
-                    "bin_rule": check_choice(raw("bin_rule") or "adaptive", bins.BIN_RULES, "bin rule", lang)}
+                out[name] = {"scale_rule": pick("scale_rule", pyramid.SCALE_RULES, "scale rule"),
+                             "projection": pick("projection", geometry.PROJECTION_RULES, "projection rule"),
+                             "bin_rule": pick("bin_rule", bins.BIN_RULES, "bin rule"),
+                             "box_scaling": pick("box_scaling", pyramid.BOX_SCALING_RULES, "box scaling")}
             elif name == "source":
-                out[name] = check_choice(raw("source") or "selective-search-fast", PROPOSAL_SOURCES,
-                                         "proposal source", lang)
+                out[name] = pick("source", PROPOSAL_SOURCES, "proposal source")
             elif name == "count":
-                out[name] = min(max(_int(raw("count"), "the number of windows", 2000), 1), MAX_WINDOWS)
+                out[name] = _int(raw("count"), "count (the number of windows)", 1, MAX_WINDOWS, DEFAULTS["count"])
             elif name in ("thresh", "iou"):
                 out["thresh"], out["iou"] = _thresholds(raw("thresh"), raw("iou"))
             elif name == "classes":
-                c = raw("classes")
-                out[name] = None if c is None else [str(x) for x in (c if isinstance(c, list | tuple) else [c])]
-            elif name in ("fm_scale", "fm_channel"):
-                out[name] = _int(raw(name), f"the {name.replace('fm_', '')}", 0)
+                out[name] = _classes(raw("classes"))
+            elif name == "fm_scale":
+                out[name] = _int(raw(name), "fm_scale (the scale's index)", 0, pyramid.MAX_SCALES - 1, 0)
+            elif name == "fm_channel":
+                out[name] = _int(raw(name), "fm_channel (the channel)", 0, MAX_CHANNEL, 0)
             elif name == "fm_view":
-                out[name] = check_choice(raw("fm_view") or "mean", VIEW_CHOICES, "view", lang)
-            elif name in ("spp_level", "spp_channel"):
-                out[name] = _int(raw(name), "the level" if name == "spp_level" else "the channel")
+                out[name] = pick("fm_view", VIEW_CHOICES, "view")
+            elif name == "spp_level":
+                out[name] = _int(raw(name), "spp_level (the level)", 1, bins.MAX_LEVEL, None)
+            elif name == "spp_channel":
+                out[name] = _int(raw(name), "spp_channel (the channel)", 0, MAX_CHANNEL, None)
             elif name == "draw":
-                out[name] = bool(raw("draw"))
+                out[name] = schema.flag(raw("draw"), "draw")
             elif name == "win_k":
-                out[name] = _int(raw("win_k"), "the window number")
-                if out[name] is None:
-                    raise ValueError("the window number must be an integer, got None")
+                out[name] = _int(raw("win_k"), "win_k (the window number)", 0, MAX_WINDOW_INDEX)
             elif name == "why_n":
-                out[name] = _int(raw("why_n"), "N", 64)
+                out[name] = _int(raw("why_n"), "why_n (N)", 1, MAX_WINDOWS, DEFAULTS["why_n"])
             elif name == "lesson_step":
-                out[name] = _int(raw("lesson_step"), "the lesson step", 1)
+                out[name] = _int(raw("lesson_step"), "lesson_step (the lesson step)", 1, MAX_LESSON_STEP, 1)
             else:  # pragma: no cover - a handler declared a setting this table does not know
                 raise KeyError(f"unknown setting {name!r}")
         return cls(**out)

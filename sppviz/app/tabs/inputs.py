@@ -13,7 +13,7 @@ import gradio as gr
 from sppviz import analysis
 from sppviz.analysis.images import load_image
 from sppviz.analysis.workspace import with_boxes
-from sppviz.app import session
+from sppviz.app import limits, panels, session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import (
@@ -37,9 +37,7 @@ from sppviz.model.weights import ASSETS, load_detector
 from sppviz.steps import features
 
 EXAMPLES_DIR = ASSETS / "examples"
-# Uploads above this are refused by Gradio before they reach us: a 50 MP photo is ~25 MB as JPEG,
-# and images.MAX_DECODE_PIXELS refuses more pixels than that anyway.
-MAX_UPLOAD_BYTES = 25 * 2**20
+MAX_UPLOAD_BYTES = panels.MAX_UPLOAD_BYTES  # refused by Gradio before they reach us (panels: its reason)
 ANALYZE_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", "fm_scale", "fm_channel", "classes",
                                    *WINDOW_OUT, *POOL_OUT, *FEAT_OUT, *DET_OUT)))
 ANALYZE_READS = ("state", "image", "backbone", "scales", "levels", "rules", "source", "count", "fm_scale", "fm_view",
@@ -74,8 +72,10 @@ def backbone_note_key() -> str:
 def create_ui(C: dict) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
-            C["image"] = gr.Image(label=L("in_image"), type="filepath", sources=["upload", "clipboard"], height=260,
-                                  elem_id="input-image", placeholder=L("in_image_ph"))
+            # image_mode=None and raw event values (events.spec): the upload reaches images.load_image untouched
+            C["image"] = gr.Image(label=L("in_image"), type="filepath", image_mode=None,
+                                  sources=["upload", "clipboard"], height=260, elem_id="input-image",
+                                  placeholder=L("in_image_ph"))
             gr.Examples(examples(), inputs=[C["image"]], label=L("in_examples"), examples_per_page=6,
                         elem_id="examples", cache_examples=False)  # loading one is instant
         with gr.Column(scale=4, min_width=320):
@@ -143,6 +143,7 @@ def analyze_image(s: Settings, progress=None) -> dict:
         fail("err_no_image", s.lang)
     img, notices = load_image(path)
     det = detector(s.backbone, s.lang)
+    limits.check_request((img.shape[1], img.shape[0]), det.net.trunk, s.scales, s.count)  # before any work
     st = s.state
     iid = analysis.image_id(img)
     if st.get("iid") != iid:  # a new image: drawn boxes belong to the old one
