@@ -141,8 +141,8 @@ def gotchas_markdown(d: WindowDetail, levels: tuple[int, ...], offset: float, la
              t("g_scale", lang),
              t("g_proj", lang, k=d.k, s=d.scale, px0=p[0], px1=p[2], py0=p[1], py1=p[3], ox0=o[0], ox1=o[2],
                oy0=o[1], oy1=o[3], o=f"{offset:g}", dl=o[0] - p[0], dt=o[1] - p[1], dr=o[2] - p[2], db=o[3] - p[3]),
-             t("g_release", lang, k=d.k, a=a, b=cy1 - cy0 + 1, rows=release_rows(d, levels, lang)),
-             t("g_yolo", lang)]
+             t("g_yolo", lang),
+             t("g_release", lang, k=d.k, a=a, b=cy1 - cy0 + 1, rows=release_rows(d, levels, lang))]
     return "\n\n".join(parts)
 
 
