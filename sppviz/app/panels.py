@@ -173,6 +173,12 @@ def store_bytes(data: bytes, name: str) -> str:
     return _write(data, panel_dir() / f"{stem}_{hashlib.blake2b(data, digest_size=8).hexdigest()}.{ext}")
 
 
+def store_as(data: bytes, name: str) -> str:
+    """Keep ``data`` as the file ``name`` in the app's folder (a name that already says what the content is,
+    e.g. a lesson ZIP named by its key); returns its path."""
+    return _write(data, panel_dir() / name)
+
+
 def reuse(name: str) -> str | None:
     """The path of a kept file named ``name`` (as ``store_bytes`` named it) if it is still on disk, marked
     as used now; else None."""

@@ -94,11 +94,12 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
                  window: int | None = None, image_name: str = "image", scale_rule: str = "paper",
                  projection: str = "paper", bin_rule: str = "adaptive", box_scaling: str = "fast-rcnn",
                  score_thresh: float = SCORE_THRESH,
-                 nms_iou: float = NMS_IOU) -> dict:
+                 nms_iou: float = NMS_IOU, compact: bool = False) -> dict:
     """Write the lesson of an existing analysis ``a`` (conv5 reused: what the app's lesson button
     calls) into ``out_dir``: every figure as PNG, analysis.json, handout.html and lesson.zip holding
-    them. ``window``: the selected window (default :func:`pick_window`). Returns {"out_dir", "window",
-    "files": [names], "zip"}."""
+    them. ``window``: the selected window (default :func:`pick_window`). ``compact`` (the app's
+    download): photo-like figures as JPEG, the others as PNG at the highest compression
+    (:func:`figure_file`), about half the size. Returns {"out_dir", "window", "files": [names], "zip"}."""
     _check_lang(lang)
     levels = bins.check_levels(levels)
     if window is None:
@@ -120,7 +121,8 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    pngs = {name: figures.to_png_bytes(arr) for name, arr in render_figures(view).items()}
+    pngs = dict(figure_file(name, arr) for name, arr in render_figures(view).items()) if compact else \
+        {name: figures.to_png_bytes(arr) for name, arr in render_figures(view).items()}
     for name, png in pngs.items():
         (out / name).write_bytes(png)
     files = list(pngs)
@@ -130,10 +132,48 @@ def write_lesson(a: analysis.Analysis, out_dir: str | Path, lang: str = "en", le
     files.append("handout.html")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in files:  # PNGs are compressed already; deflating them again costs time for nothing
-            z.write(out / name, name, zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED)
+        for name in files:  # PNG / JPEG are compressed already; deflating them again costs time for nothing
+            z.write(out / name, name, zipfile.ZIP_STORED if name.endswith((".png", ".jpg")) else zipfile.ZIP_DEFLATED)
     (out / "lesson.zip").write_bytes(buf.getvalue())
     return {"out_dir": str(out), "window": k, "files": files, "zip": "lesson.zip"}
+
+
+# A figure is "photo-like" when JPEG (quality COMPACT_JPEG_QUALITY, no chroma subsampling, so that thin
+# coloured lines and text stay crisp) is under a COMPACT_JPEG_RATIO-th of its PNG: the image, feature-map
+# overlays, detections, warped crops. Diagrams (bins, the vector, charts) stay lossless PNG.
+COMPACT_JPEG_QUALITY = 90
+COMPACT_JPEG_RATIO = 2.0
+
+
+def figure_file(name: str, arr: np.ndarray) -> tuple[str, bytes]:
+    """A lesson figure (uint8 RGB [H, W, 3], file ``name`` as ``render.figure_name`` gives it) for the
+    compact lesson: (``name`` with ".jpg", JPEG bytes) when photo-like, else (``name``, PNG bytes at
+    compression level 9)."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(arr))
+    fast, jpg = io.BytesIO(), io.BytesIO()
+    im.save(fast, "PNG", compress_level=1)  # to decide: level 9 takes seconds on a photo-like figure
+    im.save(jpg, "JPEG", quality=COMPACT_JPEG_QUALITY, subsampling=0)
+    if jpg.tell() * COMPACT_JPEG_RATIO < fast.tell():
+        return name.rsplit(".", 1)[0] + ".jpg", jpg.getvalue()
+    png = io.BytesIO()
+    im.save(png, "PNG", compress_level=9)
+    return name, png.getvalue()
+
+
+def lesson_key(a: analysis.Analysis, lang: str, levels: Sequence[int], window: int, image_name: str,
+               rules: dict, score_thresh: float, nms_iou: float) -> str:
+    """A short hash of everything a lesson's files depend on (the image, model, scales, windows, selected
+    window, levels, rules, thresholds, language, image name): the same key, the same ZIP, so the app can
+    hand out the one it made before instead of making it again."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=10)
+    h.update(repr((a.iid, a.detector.net.trunk.name, id(a.detector), tuple(a.scales), int(window), tuple(levels),
+                   sorted(rules.items()), float(score_thresh), float(nms_iou), lang, image_name)).encode())
+    h.update(np.ascontiguousarray(a.windows.numpy()).tobytes())
+    return h.hexdigest()
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -47,7 +47,8 @@ def _label(key: str, lang: str) -> str:
 
 
 def _fig(png: bytes, caption: str) -> str:
-    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    mime = "image/jpeg" if png[:3] == b"\xff\xd8\xff" else "image/png"  # the compact lesson's photos are JPEG
+    uri = f"data:{mime};base64," + base64.b64encode(png).decode("ascii")
     return f'<figure><img src="{uri}" alt="{caption}"><figcaption>{caption}</figcaption></figure>'
 
 

@@ -127,11 +127,14 @@ def test_lesson_zip_is_the_lesson_export_of_the_current_settings(done, tmp_path)
     assert data["detections"]["score_thresh"] == 0.3 and data["rules"]["projection"] == "original"
     html = (tmp_path / "app" / "handout.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', html)  # every step's figure, inline: the file stands alone
-    assert len(srcs) == len(steps.STEPS) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    figs = sorted(n for n in names if n.endswith((".png", ".jpg")))  # compact: photo-like figures as JPEG
+    assert len(srcs) == len(steps.STEPS) == len(figs)
+    for s, name in zip(srcs, figs, strict=True):
+        assert s.startswith("data:image/jpeg;base64," if name.endswith(".jpg") else "data:image/png;base64,")
     assert '<html lang="zh-Hans">' in html
-    # the same files as lesson.write_lesson on the same analysis (what the CLI writes, conv5 reused)
+    # the same files as lesson.write_lesson on the same analysis (the CLI's lesson, compact, conv5 reused)
     res = lesson.write_lesson(entry(v).a, tmp_path / "lib", "zh", (1, 2, 4), k, projection="original",
-                              score_thresh=0.3)
+                              score_thresh=0.3, compact=True)
     assert names == set(res["files"])
     with pytest.raises(gr.Error, match="Analyze first"):
         lesson_tab.export_lesson_zip(dict(settings.DEFAULTS, state={}))

@@ -16,10 +16,11 @@ import gradio as gr
 from sppviz import figures, lesson, steps
 from sppviz.app import session
 from sppviz.app.events import handler
-from sppviz.app.panels import encode_all, new_file
+from sppviz.app.panels import encode_all, reuse, store_as, store_bytes
 from sppviz.app.settings import Settings
 from sppviz.app.widgets import LATEX, L
 from sppviz.i18n import narrative, t
+from sppviz.lesson.export import lesson_key
 from sppviz.steps import detections, features, pooling, window
 
 LESSON_OUT = ("lesson_step", "lesson_counter", "lesson_text", "lesson_img", "lesson_back", "lesson_next")
@@ -100,28 +101,32 @@ def export_panels(s: Settings) -> str:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
         for i, name in enumerate(EXPORT_ORDER, 1):
             z.writestr(f"{i:02d}_{name}.png", figures.to_png_bytes(panels[name]))
-    path = new_file(f"sppviz_window{st['k']}.zip")
-    path.write_bytes(buf.getvalue())
-    return str(path)
+    return store_bytes(buf.getvalue(), f"sppviz_window{st['k']}.zip")  # counted against panels.PANEL_BYTES
 
 
 @handler(reads=LESSON_READS, outputs=("lesson_file", "lesson_info"))
 def export_lesson_zip(s: Settings) -> tuple[str, str]:
     """The lesson of the current image, window, levels, rules and thresholds in the page's language:
-    every figure as PNG at projector width, analysis.json and handout.html, zipped (``lesson.write_lesson``).
+    every figure at projector width (compact: photo-like ones as JPEG, the others as PNG), analysis.json and
+    handout.html, zipped (``lesson.write_lesson``; the same ZIP again while nothing changed).
     Returns (the ZIP's path, a one-line summary)."""
     t0 = time.perf_counter()
     st = s.state
     w = session.workspace(st, s.lang)
-    tmp = Path(tempfile.mkdtemp(prefix="sppviz-lesson-"))
-    try:
-        res = lesson.write_lesson(w.a, tmp, s.lang, s.levels, st["k"], session.IMAGE_NAMES.get(st["sid"]) or "image",
-                                  score_thresh=s.thresh, nms_iou=s.iou, **s.rules)
-        dest = new_file(f"sppviz_lesson_{s.lang}_window{res['window']}.zip")
-        shutil.copyfile(tmp / res["zip"], dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    pngs = sum(1 for f in res["files"] if f.endswith(".png"))
-    info = t("lesson_done", s.lang, k=res["window"], lang_name=t("lang_name", s.lang), png=pngs,
-             mb=dest.stat().st_size / 2**20, sec=time.perf_counter() - t0)
-    return str(dest), info
+    image_name = session.IMAGE_NAMES.get(st["sid"]) or "image"
+    key = lesson_key(w.a, s.lang, s.levels, st["k"], image_name, s.rules, s.thresh, s.iou)
+    name = f"sppviz_lesson_{s.lang}_window{st['k']}_{key}.zip"
+    dest = reuse(name)  # nothing changed since the last click: the same ZIP, not another copy
+    if dest is None:
+        tmp = Path(tempfile.mkdtemp(prefix="sppviz-lesson-"))
+        try:  # compact: photo-like figures as JPEG (lesson.figure_file)
+            res = lesson.write_lesson(w.a, tmp, s.lang, s.levels, st["k"], image_name, score_thresh=s.thresh,
+                                      nms_iou=s.iou, compact=True, **s.rules)
+            dest = store_as((tmp / res["zip"]).read_bytes(), name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(dest) as z:
+        figs = sum(1 for f in z.namelist() if f.endswith((".png", ".jpg")))
+    info = t("lesson_done", s.lang, k=st["k"], lang_name=t("lang_name", s.lang), png=figs,
+             mb=Path(dest).stat().st_size / 2**20, sec=time.perf_counter() - t0)
+    return dest, info
