@@ -3,6 +3,7 @@
 Host and port come from the environment (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT or PORT), so the
 same command serves locally (127.0.0.1:7860) and on a Hugging Face Space (0.0.0.0:7860)."""
 
+import logging
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry from a teaching tool
@@ -25,12 +26,20 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 _limit_malloc_arenas()
 
 from sppviz.app import build_app, launch_kwargs  # noqa: E402 - after the analytics switch
+from sppviz.app.limits import HEAVY_CONCURRENCY  # noqa: E402
 
-# Requests served at once: two analyses already keep two CPU cores busy (torch uses both);
-# more would only queue inside torch. Raise it on bigger hardware.
-CONCURRENCY = int(os.environ.get("SPPVIZ_CONCURRENCY", "2"))
+# Heavy work (Analyze, why SPP, the exports, /analyze, /project) shares one limit across the whole app,
+# limits.HEAVY_CONCURRENCY (SPPVIZ_CONCURRENCY, 2: two analyses keep two CPU cores busy). Every light event
+# (a click, a slider: 10-100 ms) may run this many at once; the queue holds at most QUEUE_SIZE waiting events.
+LIGHT_CONCURRENCY = HEAVY_CONCURRENCY
+QUEUE_SIZE = 64
 
 if __name__ == "__main__":
+    # one line per user error (logger "sppviz"), tracebacks only for bugs
+    log = logging.getLogger("sppviz")
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.StreamHandler())
+    log.handlers[-1].setFormatter(logging.Formatter("%(asctime)s sppviz %(levelname)s %(message)s"))
     demo = build_app()
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
+    demo.queue(default_concurrency_limit=LIGHT_CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(**launch_kwargs())
