@@ -37,7 +37,7 @@ REQUEST_SECONDS = float(os.environ.get("SPPVIZ_REQUEST_S", "120"))
 # inside a 16 GB cpu-basic Space.
 REQUEST_BYTES = int(float(os.environ.get("SPPVIZ_REQUEST_MB", "2048")) * 2**20)
 
-_SLOTS = threading.BoundedSemaphore(HEAVY_CONCURRENCY)
+SLOTS = threading.BoundedSemaphore(HEAVY_CONCURRENCY)  # heavy requests running now, page and API together
 _APP: dict[str, Any] = {"blocks": None}  # the running Blocks (a weak reference), for the client-gone check
 ABANDONED = {"count": 0}  # requests stopped because nobody was waiting for them (for tests and the load test)
 
@@ -49,7 +49,7 @@ def check_request(image_wh: tuple[int, int], trunk: Any, scales: Sequence[int], 
     try:
         pyramid.check_scaled_size(image_wh, scales)
     except ValueError as e:
-        raise UserError(f"scales: {e}") from None
+        raise UserError(str(e)) from None  # "scale 1600: this 2000×32 image would become …"
     need = estimate_bytes(trunk, image_wh, scales, windows)
     if need > REQUEST_BYTES:
         name = getattr(trunk, "name", "this model")
@@ -89,11 +89,11 @@ class Budget:
     the budget and whether the client still waits before passing the call on to ``progress``."""
 
     def __init__(self, progress: Callable[..., object] | None = None, session_hash: str | None = None,
-                 seconds: float = REQUEST_SECONDS, what: str = "request"):
+                 seconds: float | None = None, what: str = "request"):
         self.progress, self.session_hash, self.what = progress, session_hash, what
+        self.seconds = REQUEST_SECONDS if seconds is None else float(seconds)
         self.t0 = time.monotonic()
-        self.deadline = self.t0 + seconds
-        self.seconds = seconds
+        self.deadline = self.t0 + self.seconds
 
     def check(self, stage: str = "") -> None:
         """Raise OverBudget past the deadline, Abandoned when the client went away."""
@@ -116,9 +116,9 @@ def heavy(what: str, session_hash: str | None = None, progress: Callable[..., ob
           wait_s: float | None = None) -> Iterator[Budget]:
     """Hold one of the HEAVY_CONCURRENCY slots for a heavy request and give it a Budget (its clock starts once
     the slot is held). ``wait_s``: how long to wait for a slot (default REQUEST_SECONDS), then a UserError."""
-    if not _SLOTS.acquire(timeout=REQUEST_SECONDS if wait_s is None else wait_s):
+    if not SLOTS.acquire(timeout=REQUEST_SECONDS if wait_s is None else wait_s):
         raise UserError(f"{what}: the server is busy; try again in a minute")
     try:
         yield Budget(progress, session_hash, what=what)
     finally:
-        _SLOTS.release()
+        SLOTS.release()
