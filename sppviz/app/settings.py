@@ -125,8 +125,12 @@ def _whole(v: Any) -> Any:
 def _levels(vals: list[Any], param: str) -> tuple[int, ...]:
     if any(isinstance(v, bool) for v in vals):
         schema.refuse(param, "each level must be a whole number ≥ 1", next(v for v in vals if isinstance(v, bool)))
+    vals = [_whole(v) for v in vals]
+    huge = [v for v in vals if isinstance(v, int) and v > 10**6]  # bins would print all of its digits
+    if huge:
+        schema.refuse(param, f"level {echo(huge[0])} is too large: at most MAX_LEVEL = {bins.MAX_LEVEL} bins per side")
     try:
-        return bins.check_levels([_whole(v) for v in vals])
+        return bins.check_levels(vals)
     except ValueError as e:
         raise UserError(f"{param}: {schema.short(str(e))}") from None
 
