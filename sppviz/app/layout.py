@@ -25,6 +25,7 @@ from sppviz.model.weights import load_default_detector, setup_threads
 from sppviz.steps import TABS as STEP_TABS
 
 CSS = (Path(__file__).parent / "static" / "app.css").read_text()
+PRESENT_JS = (Path(__file__).parent / "static" / "present.js").read_text()  # presentation mode, keys
 # (tab key, element id, the tab module's builder)
 TABS = (("tab_pyramid", "tab-pyramid", features.create_pyramid_ui),
         ("tab_features", "tab-features", features.create_ui),
@@ -132,6 +133,8 @@ def wire(C: dict) -> None:
     C["tab_lesson"].select(**lesson_spec())
     C["lesson_back"].click(**lesson_spec(args={"delta": -1}))
     C["lesson_next"].click(**lesson_spec(args={"delta": 1}))
+    C["lesson_present"].click(None, js="() => window.sppvizPresent && window.sppvizPresent()",
+                              api_visibility="private", show_progress="hidden")
     C["lang"].change(None, C["lang"], None, js=language.SET_LANG_JS, api_visibility="private",
                      show_progress="hidden")
     C["lang"].change(**spec(C, language.switch_language, **QUIET))
@@ -146,7 +149,8 @@ def theme() -> gr.themes.Base:
 def launch_kwargs(**overrides) -> dict:
     """Host, port (a Space sets GRADIO_SERVER_NAME / PORT), the translations, theme and CSS (Gradio 6
     takes them in launch()) and the example folder."""
-    kw = {"theme": theme(), "css": CSS, "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+    kw = {"theme": theme(), "css": CSS, "js": PRESENT_JS,
+          "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
           "server_port": int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
           "share": False, "i18n": I18N, "allowed_paths": [str(inputs.EXAMPLES_DIR)],
           "max_file_size": panels.MAX_UPLOAD_BYTES, "app_kwargs": gate.app_kwargs()}

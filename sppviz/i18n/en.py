@@ -142,8 +142,10 @@ LABELS: dict[str, str] = {
     "nar_pick": ("**Click a window** on the image (the smallest window under the click is chosen), type its number, "
                  "or switch on *Draw a box* and click two opposite corners."),
     "nar_lesson": ("**Lesson mode** — the analysed image one step at a time, for presenting: one figure and its "
-                   "story per step. **Next ▶** and **◀ Back** walk through the steps; the figure's fullscreen button "
-                   "fills the projector. It uses the window, levels and rules chosen in the other tabs."),
+                   "story per step. **Next ▶** and **◀ Back** (or the ← → keys, and a presenter's PageUp / PageDown) "
+                   "walk through the steps; **Present** fills the screen with the step's title, figure and story "
+                   "(Esc leaves). It uses the window, levels and rules chosen in the other tabs."),
+    "btn_present": "Present",
 }
 
 FORMATS: dict[str, str] = {

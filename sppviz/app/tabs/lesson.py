@@ -31,15 +31,18 @@ EXPORT_ORDER = ("pyr_img", "fm_map", "fm_overlay", "fm_top", "win_img", "scale_c
 
 def create_ui(C: dict) -> None:
     gr.Markdown(L("nar_lesson"), elem_classes=["note"])
-    with gr.Row(equal_height=True):
-        C["lesson_back"] = gr.Button(L("btn_back"), elem_id="lesson-back", interactive=False, scale=0, min_width=150)
-        C["lesson_counter"] = gr.Markdown(L("lesson_idle"), elem_id="lesson-counter")
-        C["lesson_next"] = gr.Button(L("btn_next"), variant="primary", elem_id="lesson-next", scale=0,
-                                     min_width=150)
-    C["lesson_text"] = gr.Markdown(latex_delimiters=LATEX, elem_classes=["narrative", "lesson-text"],
-                                   elem_id="lesson-text")
-    C["lesson_img"] = gr.Image(label=L("lesson_img"), show_label=False, type="filepath", interactive=False,
-                               buttons=["download", "fullscreen"], elem_id="lesson-img")
+    with gr.Column(elem_id="lesson-stage"):  # what presentation mode shows full screen (static/present.js)
+        with gr.Row(equal_height=True):
+            C["lesson_back"] = gr.Button(L("btn_back"), elem_id="lesson-back", interactive=False, scale=0,
+                                         min_width=150)
+            C["lesson_counter"] = gr.Markdown(L("lesson_idle"), elem_id="lesson-counter")
+            C["lesson_next"] = gr.Button(L("btn_next"), variant="primary", elem_id="lesson-next", scale=0,
+                                         min_width=150)
+            C["lesson_present"] = gr.Button(L("btn_present"), elem_id="lesson-present", scale=0, min_width=120)
+        C["lesson_img"] = gr.Image(label=L("lesson_img"), show_label=False, type="filepath", interactive=False,
+                                   buttons=["download"], elem_id="lesson-img")
+        C["lesson_text"] = gr.Markdown(latex_delimiters=LATEX, elem_classes=["narrative", "lesson-text"],
+                                       elem_id="lesson-text")
 
 
 def create_export_ui(C: dict) -> None:
