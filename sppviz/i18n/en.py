@@ -132,6 +132,8 @@ LABELS: dict[str, str] = {
     "cmb_det_best": "Detections · one best scale per window (paper)",
     "cmb_det_max": "Detections · vectors combined over all scales (same head)",
     # ---- lesson mode and lesson export ----
+    "btn_scene": "Try a bundled scene",
+    "det_truth": "Detections against the scene's ground truth",
     "btn_back": "◀ Back",
     "btn_next": "Next ▶",
     "lesson_img": "Lesson figure",
@@ -274,6 +276,16 @@ FORMATS: dict[str, str] = {
     "cmp_tv_diff": "its bins read other cells than RoIPool's exact ones at {parts} (marked red).",
     "axis_x": "axis x (width)",
     "axis_y": "axis y (height)",
+    "det_missed": "missed",
+    "det_background": "background",
+    "det_h_prob": "probability",
+    "det_truth_info": ("**{file}** is a bundled scene with {n} objects: **{tp}** found (✓ green), **{fp}** false "
+                       "detections (✗ vermillion), **{miss}** missed (sky blue). A detection is right when its box "
+                       "overlaps an unclaimed object of its class by IoU ≥ 0.5 (VOC's rule)."),
+    "det_notice": ("⚠️ The bundled model knows only **{n} generated shapes**: {classes}. On a real photo every label "
+                   "is meaningless (a face may come out as a *disc*): use a bundled scene to judge the detections, "
+                   "or ImageNet AlexNet / VGG16 where their weights are installed."),
+    "win_probs": "The selected window's class probabilities (softmax over every class and background)",
     "g_yolo": ("**(d) YOLO's \"SPP\" / \"SPPF\" is a different operator.** It runs parallel max-pools with stride 1 "
                "(e.g. 5, 9, 13) and padding, so the output has the **same spatial size** as the input and is "
                "concatenated along channels: no bins, no fixed-length vector, no windows."),

@@ -128,6 +128,8 @@ LABELS: dict[str, str] = {
     "cmb_det_best": "检测结果 · 每个窗口一个最佳尺度（论文）",
     "cmb_det_max": "检测结果 · 所有尺度合并后的向量（同一个检测头）",
     # ---- lesson mode and lesson export ----
+    "btn_scene": "试试自带的场景",
+    "det_truth": "检测结果与场景真实标注的对照",
     "btn_back": "◀ 上一步",
     "btn_next": "下一步 ▶",
     "lesson_img": "课堂图示",
@@ -263,6 +265,16 @@ FORMATS: dict[str, str] = {
     "cmp_tv_diff": "它的分格在 {parts} 读取的格子与 RoIPool 的精确分格不同（红色标出）。",
     "axis_x": "x 轴（宽）",
     "axis_y": "y 轴（高）",
+    "det_missed": "漏检",
+    "det_background": "背景",
+    "det_h_prob": "概率",
+    "det_truth_info": ("**{file}** 是自带的场景，共 {n} 个物体：找到 **{tp}** 个（✓ 绿色），误检 **{fp}** 个"
+                       "（✗ 朱红），漏检 **{miss}** 个（天蓝）。检测框与同类、尚未被匹配的物体 IoU ≥ 0.5 即为正确"
+                       "（VOC 的规则）。"),
+    "det_notice": ("⚠️ 自带的模型只认识 **{n} 种生成的形状**：{classes}。在真实照片上，每个标签都没有意义"
+                   "（人脸可能被认成 *disc*）：请用自带的场景来判断检测结果，或在装有权重时选用 ImageNet AlexNet / "
+                   "VGG16。"),
+    "win_probs": "所选窗口的类别概率（对所有类别和背景做 softmax）",
     "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），"
                "输出与输入**空间尺寸相同**，再沿通道拼接：没有分箱，没有定长向量，也没有窗口。"),
     # ---- lesson mode: counter and step titles; lesson export ----

@@ -16,7 +16,7 @@ import html
 from sppviz import i18n, steps
 from sppviz.i18n import t
 from sppviz.lesson.markup import heading_text, inline_html
-from sppviz.steps.detections import DET_HEADERS
+from sppviz.steps.detections import DET_HEADERS, model_notice
 from sppviz.steps.window import rules_table_html
 
 # the app's labels that ask for a click -> the same caption without it
@@ -33,6 +33,7 @@ th{background:#f3f3f3}tr.chosen{background:#fff8d0}caption{caption-side:top;text
 padding-bottom:.3em}.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.4em;border:1px solid #333}
 .formula,.math{font-family:serif}.math{font-style:italic;white-space:nowrap}
 .grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{flex:1 1 45%}.values img{max-width:min(100%,420px)}
+.notice{background:#fff4d6;border-left:6px solid #e69f00;padding:.4em .8em}
 @media print{figure{break-inside:avoid}h2{break-before:page}}
 """
 
@@ -71,7 +72,9 @@ def step_html(number: int, step: steps.Step, view: steps.View, png: bytes, data:
     if step.key == "cells":
         extra = rules_table_html(view.w, view.d, lang)
     elif step.key == "detections":
-        extra = _det_table(data["detections"]["after_nms"], lang)
+        notice = model_notice(view.w, lang)
+        extra = (f'<p class="notice">{inline_html(notice)}</p>' if notice else "") + \
+            _det_table(data["detections"]["after_nms"], lang)
     return (f'<section id="step-{step.key}" data-step="{number}"><h2>{head}</h2>{body}'
             f"{_fig(png, _label(step.figure, lang))}{extra}</section>")
 

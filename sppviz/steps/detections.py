@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from sppviz import figures
 from sppviz.analysis.pipeline import Analysis
@@ -42,3 +43,51 @@ def render_detections(w: Workspace, thresh: float, iou: float, classes: list[str
         info += " " + t("det_capped", lang, n=MAX_DRAWN_DETECTIONS)
     return {"det_after": draw_detections(a, after), "det_before": draw_detections(a, before),
             "det_table": {"headers": [t(k, lang) for k in DET_HEADERS], "data": rows}, "det_info": info}
+
+
+# Okabe-Ito green, vermillion and sky blue: true positives, false positives, missed objects
+TRUE_COLOR, FALSE_COLOR, MISSED_COLOR = (0, 158, 115), (213, 94, 0), (86, 180, 233)
+
+
+def truth_figure(w: Workspace, thresh: float, iou: float, classes: list[str] | None, rules: dict,
+                 lang: str) -> tuple[np.ndarray | None, str]:
+    """On a bundled scene: the detections after NMS marked true (green) or false (vermillion) positives,
+    and the objects nobody found (sky blue), with a one-line count; (None, "") on any other image."""
+    from sppviz.analysis import truth as gt
+
+    a = w.a
+    tr = gt.truth_of(a.image)
+    if tr is None or tuple(a.detector.classes) != tr.classes:
+        return None, ""
+    _, after = a.detections(thresh, iou, class_indices(a, classes), **rules)
+    tp, found = gt.match(after, tr)
+    names = a.detector.classes
+    missed = ~torch.from_numpy(found)
+    boxes = np.concatenate([after.boxes.numpy(), tr.boxes[missed].numpy()]).astype(np.float64).reshape(-1, 4)
+    labels = [f"{'✓' if ok else '✗'} {names[int(c)]} {float(sc):.2f}"
+              for ok, c, sc in zip(tp, after.labels, after.scores, strict=True)]
+    labels += [f"{t('det_missed', lang)}: {names[int(c)]}" for c in tr.labels[missed]]
+    colors = [TRUE_COLOR if ok else FALSE_COLOR for ok in tp] + [MISSED_COLOR] * int(missed.sum())
+    img = figures.boxes_on_image(a.image, boxes, colors, labels, width=IMAGE_WIDTH, thickness=4)
+    info = t("det_truth_info", lang, file=tr.file, tp=int(tp.sum()), fp=int((~tp).sum()), miss=int((~found).sum()),
+             n=len(tr.boxes))
+    return img, info
+
+
+def model_notice(w: Workspace, lang: str) -> str:
+    """What the model can know: for the bundled model, its few generated classes and that real photos get
+    meaningless labels; "" for a model with ImageNet's classes."""
+    names = w.a.detector.classes
+    if len(names) > 50:
+        return ""
+    return t("det_notice", lang, n=len(names), classes=", ".join(names))
+
+
+def window_probs(w: Workspace, k: int, rules: dict, lang: str) -> dict:
+    """The selected window's class probabilities (every class and background), highest first."""
+    a = w.a
+    p = a.result(**rules).probs[int(k)].float().numpy()
+    names = [*a.detector.classes, t("det_background", lang)]
+    order = np.argsort(-p, kind="stable")
+    return {"headers": [t("det_h_label", lang), t("det_h_prob", lang)],
+            "data": [[names[i], round(float(p[i]), 4)] for i in order]}

@@ -76,10 +76,14 @@ def lesson_show(s: Settings, delta: int = 0) -> dict:
                 "lesson_img": None, "lesson_back": gr.update(interactive=False),
                 "lesson_next": gr.update(interactive=False)}
     step = steps.STEPS[k - 1]
+    text = narrative(step.narrative, s.lang).body
+    if step.key == "detections":  # what the model can know, wherever detections are shown
+        notice = detections.model_notice(w, s.lang)
+        text += f"\n\n{notice}" if notice else ""
     return encode_all({
         "lesson_step": k,
         "lesson_counter": f"### {t('lesson_step', s.lang, k=k, n=n)} · {t(step.title, s.lang)}",
-        "lesson_text": narrative(step.narrative, s.lang).body,
+        "lesson_text": text,
         "lesson_img": step.build(view_of(w, s)),
         "lesson_back": gr.update(interactive=k > 1),
         "lesson_next": gr.update(interactive=k < n)})

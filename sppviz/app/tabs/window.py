@@ -14,9 +14,9 @@ from sppviz.app.settings import Settings, fail
 from sppviz.app.widgets import L, img, md, panel
 from sppviz.i18n import t
 from sppviz.method import proposals
-from sppviz.steps import window
+from sppviz.steps import detections, window
 
-WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table")
+WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table", "win_probs")
 WINDOW_READS = ("state", "rules", "levels")
 
 
@@ -30,6 +30,8 @@ def create_ui(C: dict) -> None:
         C["draw"] = gr.Checkbox(label=L("win_draw"), value=False, elem_id="draw", scale=1, min_width=160)
         C["clear"] = gr.Button(L("win_clear"), size="sm", scale=1, min_width=160)
     C["win_info"] = gr.Markdown(elem_id="win-info")
+    with gr.Accordion(L("win_probs"), open=False, elem_id="win-probs-box"):
+        C["win_probs"] = gr.Dataframe(interactive=False, elem_id="win-probs", max_height=300)
     gr.Markdown(L("rules_title"))
     md("nar_rules")
     C["rules_table"] = gr.HTML(elem_id="rules-table")
@@ -49,6 +51,7 @@ def window_outputs(w: Workspace, st: dict, s: Settings) -> dict:
     out = window.render_projection(w, d, s.lang)
     out["win_img"], st["win_layout"] = window.render_window_image(w, st["k"], st.get("corner"))
     out["win_k"] = gr.update(value=st["k"], maximum=len(w.a.windows) - 1)
+    out["win_probs"] = detections.window_probs(w, st["k"], s.rules, s.lang)
     out["state"] = st
     return out
 
