@@ -54,9 +54,10 @@ def client_key(scope: dict) -> str:
 class UploadBudget:
     """Bytes uploaded per visitor in a sliding window of ``window_s`` seconds (thread-safe)."""
 
-    def __init__(self, budget: int = UPLOAD_BUDGET_BYTES, window_s: float = UPLOAD_WINDOW_S,
-                 clock=time.monotonic):
-        self.budget, self.window_s, self.clock = budget, window_s, clock
+    def __init__(self, budget: int | None = None, window_s: float | None = None, clock=time.monotonic):
+        self.budget = UPLOAD_BUDGET_BYTES if budget is None else int(budget)
+        self.window_s = UPLOAD_WINDOW_S if window_s is None else float(window_s)
+        self.clock = clock
         self._log: dict[str, collections.deque] = {}
         self._lock = threading.Lock()
 
@@ -142,9 +143,9 @@ class RequestLimits:
         key = client_key(scope)
         left, wait = self.budget.remaining(key)
         if length > left:
-            return await self._refuse(send, 429, f"Upload budget used: {UPLOAD_BUDGET_BYTES / 2**20:.0f} MB per "
-                                                 f"{UPLOAD_WINDOW_S / 60:.0f} minutes per visitor; try again in "
-                                                 f"{wait:.0f} s.")
+            return await self._refuse(send, 429, f"Upload budget used: {self.budget.budget / 2**20:.0f} MB per "
+                                                 f"{self.budget.window_s / 60:.0f} minutes per visitor; try again "
+                                                 f"in {wait:.0f} s.")
         self.budget.charge(key, length)
         await self.app(scope, receive, send)
         try:

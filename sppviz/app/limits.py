@@ -38,7 +38,7 @@ REQUEST_SECONDS = float(os.environ.get("SPPVIZ_REQUEST_S", "120"))
 REQUEST_BYTES = int(float(os.environ.get("SPPVIZ_REQUEST_MB", "2048")) * 2**20)
 
 SLOTS = threading.BoundedSemaphore(HEAVY_CONCURRENCY)  # heavy requests running now, page and API together
-_APP: dict[str, Any] = {"blocks": None}  # the running Blocks (a weak reference), for the client-gone check
+_APPS: weakref.WeakSet = weakref.WeakSet()  # the apps built in this process, for the client-gone check
 ABANDONED = {"count": 0}  # requests stopped because nobody was waiting for them (for tests and the load test)
 
 
@@ -59,20 +59,20 @@ def check_request(image_wh: tuple[int, int], trunk: Any, scales: Sequence[int], 
 
 
 def attach(blocks: Any) -> None:
-    """Remember the running app, so that a Budget can tell whether its client is still waiting."""
-    _APP["blocks"] = weakref.ref(blocks)
+    """Remember an app (weakly), so that a Budget can tell whether its client is still waiting."""
+    _APPS.add(blocks)
 
 
 def client_waiting(session_hash: str | None) -> bool:
     """False when Gradio's queue has marked every running event of this session as abandoned (its client
     disconnected); True otherwise (and for calls that did not come through the queue)."""
-    ref = _APP["blocks"]
-    blocks = ref() if ref else None
-    queue = getattr(blocks, "_queue", None)  # Gradio keeps the running events there (Event.alive)
-    if queue is None or not session_hash:
+    if not session_hash:
         return True
-    events = [e for job in list(getattr(queue, "active_jobs", []) or []) if job
-              for e in job if getattr(e, "session_hash", None) == session_hash]
+    events = []
+    for blocks in list(_APPS):
+        queue = getattr(blocks, "_queue", None)  # Gradio keeps the running events there (Event.alive)
+        events += [e for job in list(getattr(queue, "active_jobs", None) or []) if job
+                   for e in job if getattr(e, "session_hash", None) == session_hash]
     return not events or any(getattr(e, "alive", True) for e in events)
 
 
