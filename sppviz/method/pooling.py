@@ -23,7 +23,9 @@ Three bin rules (``bins``, docs/rules.md):
   MEX computes it (``bins.release_bounds``), and every maximum starts at 0 as in the MEX
   (``memset((void*)pooled_cache, 0, ...)`` then ``_mm_max_ps``): out = max(0, max over the bin).
 
-spatial_pyramid_pool() pools thousands of windows at once. Its backends:
+spatial_pyramid_pool() pools thousands of windows at once, into a fresh tensor or into ``out`` (a buffer
+reused between calls: ``OutputBuffers``; 2,000 windows x 12,800 floats are 102 MB, and writing them into
+fresh pages costs about as much as the pooling itself). Its backends:
 - "numba": a compiled CPU kernel, parallel over windows, reading a channels-last copy of the
   map so that the innermost loop is a contiguous SIMD max over channels;
 - "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
@@ -42,7 +44,6 @@ spp_reference() is the slow, obvious loop used as the oracle in tests and benchm
 """
 
 import math
-import mmap
 import threading
 import warnings
 from collections.abc import Sequence
@@ -64,7 +65,12 @@ from .bins import (
     level_slices,
     vector_length,
 )
+from .buffers import OutputBuffers, empty_buffer
 from .sparse_table import derive_level, query_bins, sparse_table
+
+_empty = empty_buffer  # the output allocation of both backends (2 MB pages for large CPU buffers)
+__all__ = ["OutputBuffers", "SpatialPyramidPooling", "check_inputs", "check_out", "choose_backend", "release_floor",
+           "spatial_pyramid_pool", "spatial_pyramid_pool_grad", "spp_reference"]
 
 try:  # optional compiled CPU kernel; everything works without it (torch backend)
     import numba
@@ -135,8 +141,8 @@ def _plan(levels, rule):
 
 
 def spatial_pyramid_pool(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int] = DETECTION_LEVELS,
-                         rule: str = "adaptive", return_argmax: bool = False, backend: str = "auto"
-                         ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+                         rule: str = "adaptive", return_argmax: bool = False, backend: str = "auto",
+                         out: torch.Tensor | None = None) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """SPP of K windows of one feature map (paper §2.3, detection §4.1).
 
     fmap: float [C, H, W]; cells: int [K, 4] inclusive (cx0, cy0, cx1, cy1) inside the map.
@@ -144,17 +150,30 @@ def spatial_pyramid_pool(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequen
     (level_offset + c*n*n + by*n + bx); with return_argmax also a LongTensor of the same shape
     holding the flat index y*W + x of each maximum (smallest index on ties; -1 where the "release"
     rule's floor of 0 is the value). backend: "auto" (numba on CPU when installed, else torch), "numba" or "torch".
-    Not differentiable (use SpatialPyramidPooling for training).
+    out: a contiguous [K, C*sum(n^2)] tensor of fmap's dtype and device to write the vectors into (every
+    element is written; it is returned), e.g. from ``OutputBuffers.take``. Not differentiable (use
+    SpatialPyramidPooling for training).
     """
     cells, levels = check_inputs(fmap, cells, levels, rule)
     backend = choose_backend(fmap, backend)
+    if out is not None:
+        check_out(out, (len(cells), vector_length(fmap.shape[0], levels)), fmap)
     fmap = fmap.detach()
     with torch.no_grad():
         if backend == "numba":
-            out, arg = _pool_numba(fmap, cells, levels, rule, return_argmax)
+            out, arg = _pool_numba(fmap, cells, levels, rule, return_argmax, out)
         else:
-            out, arg = _pool_torch(fmap, cells, levels, rule, return_argmax)
+            out, arg = _pool_torch(fmap, cells, levels, rule, return_argmax, out)
     return (out, arg) if return_argmax else out
+
+
+def check_out(out: torch.Tensor, shape: tuple[int, int], fmap: torch.Tensor) -> None:
+    """A ValueError unless ``out`` is a contiguous tensor of ``shape`` with fmap's dtype and device."""
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(shape) or not out.is_contiguous():
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"out must be a contiguous tensor of shape {tuple(shape)}, got {got}")
+    if out.dtype != fmap.dtype or out.device != fmap.device:
+        raise ValueError(f"out must be {fmap.dtype} on {fmap.device} like fmap, got {out.dtype} on {out.device}")
 
 
 def choose_backend(fmap: torch.Tensor, backend: str) -> str:
@@ -215,40 +234,18 @@ def release_floor(out: torch.Tensor, arg: torch.Tensor | None) -> None:
 
 
 # ----------------------------------------------------------------------------------------
-# output buffers
-
-
-def _empty(shape, dtype, device, huge_from=1 << 24):
-    """torch.empty(shape), except that large CPU buffers are backed by 2 MB pages.
-
-    A 2,000-window SPP output is 100 MB: with 4 KB pages its first write costs 25,000 page
-    faults, which on this kind of VM took longer (~70 ms) than the pooling itself. An anonymous
-    mmap with madvise(MADV_HUGEPAGE) (Linux transparent huge pages) makes that ~50 faults.
-    Falls back to torch.empty where that is not available."""
-    nbytes = math.prod(shape) * torch.empty((), dtype=dtype).element_size()
-    if torch.device(device).type != "cpu" or nbytes < huge_from or not hasattr(mmap, "MADV_HUGEPAGE"):
-        return torch.empty(shape, dtype=dtype, device=device)
-    try:
-        np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
-        buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        buf.madvise(mmap.MADV_HUGEPAGE)
-    except (TypeError, OSError, ValueError):  # no numpy dtype (bfloat16), or no THP
-        return torch.empty(shape, dtype=dtype, device=device)
-    return torch.from_numpy(np.frombuffer(buf, dtype=np_dtype).reshape(shape))  # keeps buf alive
-
-
-# ----------------------------------------------------------------------------------------
 # torch backend: 2-D sparse table + gathers (any device)
 
 
-def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
+def _pool_torch(fmap, cells, levels, rule, want_arg, out=None, chunk_elems=1 << 23):
     """Sparse-table backend; works on any device. Windows are processed in chunks of about
     chunk_elems finest-level values (32 MB of float32) to bound the intermediates' memory.
-    Returns (out [K, D], argmax [K, D] or None) in release layout."""
+    Returns (out [K, D] (the given ``out`` when there is one), argmax [K, D] or None) in release layout."""
     c, h, w = fmap.shape
     k_all = len(cells)
     steps = _plan(levels, rule)
-    out = _empty((k_all, vector_length(c, levels)), fmap.dtype, fmap.device)
+    if out is None:
+        out = _empty((k_all, vector_length(c, levels)), fmap.dtype, fmap.device)
     arg = _empty(out.shape, torch.int64, fmap.device) if want_arg else None
     if k_all == 0:
         return out, arg
@@ -284,8 +281,9 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, chunk_elems=1 << 23):
 # numba backend: compiled CPU kernel, parallel over windows, channels-last map
 
 
-def _pool_numba(fmap, cells, levels, rule, want_arg):
-    """Numba backend (CPU). Returns (out [K,D], argmax [K,D] or None) in fmap's dtype."""
+def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
+    """Numba backend (CPU). Returns (out [K,D] (``given`` when there is one), argmax [K,D] or None) in fmap's
+    dtype."""
     c = fmap.shape[0]
     k_all = len(cells)
     steps = _plan(levels, rule)
@@ -306,11 +304,14 @@ def _pool_numba(fmap, cells, levels, rule, want_arg):
         [[n, -1 if src is None else order.index(src), edge.get(n, -1), first_bin[i], offsets[n]]
          for i, (n, src) in enumerate(steps)], dtype=np.int64,
     )  # fmt: skip
-    out = _empty((k_all, vector_length(c, levels)), work.dtype, "cpu")
+    direct_out = given is not None and given.dtype == work.dtype  # else: pool in float, then copy
+    out = given if direct_out else _empty((k_all, vector_length(c, levels)), work.dtype, "cpu")
     arg = _empty(out.shape if want_arg else (1, 1), torch.int64, "cpu")
     if k_all:
         with _KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
             _kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg, rule == "release")
+    if given is not None and not direct_out:
+        out = given.copy_(out)
     return out.to(fmap.dtype), (arg if want_arg else None)
 
 
