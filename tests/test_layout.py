@@ -70,6 +70,7 @@ def test_the_repo_cites_only_documents_it_holds():
         assert m is None, f"{path.relative_to(ROOT)} cites {m.group(0)!r}"
     for doc in ("docs/conventions.md", "docs/rules.md", "docs/design.md"):
         assert (ROOT / doc).is_file(), doc
-    for path in tracked_text_files():  # every docs/ file a text points at exists
-        for ref in set(re.findall(r"docs/[a-z_]+\.md", path.read_text(encoding="utf-8", errors="replace"))):
+    for path in tracked_text_files():  # every docs/ file and test file a text points at exists
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for ref in set(re.findall(r"\b(?:docs/[a-z_]+\.md|tests/[a-z_/]+\.py)\b", text)):
             assert (ROOT / ref).is_file(), f"{path.relative_to(ROOT)} cites {ref}, which does not exist"

@@ -7,7 +7,7 @@ sources (docs/rules.md has every rule with its formula and source).
 
 - "paper": what the paper writes (He et al. 2014).
 - "release": what the authors' release computes (ShaoqingRen/SPP_net), bit for bit in the window → cells →
-  vector steps (``detector.pool_windows``; tests/test_release_parity.py).
+  vector steps (``detector.pool_windows``; tests/method/test_release_parity.py).
 - "fast-rcnn": Fast R-CNN's conventions (Girshick 2015) on the same SPP pipeline.
 
 Use: ``Detector.windows(feats, windows, image_wh, **PRESETS["release"].rules())``, likewise

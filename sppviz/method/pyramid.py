@@ -22,7 +22,7 @@ The window is then scaled into the resized image by one of two named rules (BOX_
   projection boundary rounds as in the release.
 
 The two differ by x·(m − s)/(m(m − 1)), below one pixel, yet that moves ~15% of the windows of a VOC
-image to other conv5 cells (tests/test_release_parity.py).
+image to other conv5 cells (tests/method/test_release_parity.py).
 
 Boxes are (x1, y1, x2, y2) pixel-inclusive in the ORIGINAL image: width = x2 − x1 + 1.
 Image sizes are (w, h) where named `_wh`.
