@@ -1,5 +1,5 @@
 """Release mode is the release, bit for bit: sppviz's pipeline under the "release" preset against
-tests/release_reference.py, a re-typing of the release's MATLAB and C++ lines that does not use sppviz.
+tests/method/release_reference.py, a re-typing of the release's MATLAB and C++ lines that does not use sppviz.
 
 Each comparison prints "release parity | <comparison>: <cases> cases, <mismatches> mismatches" (run pytest
 with -s to see them). The MEX's ``[offset0, offset, min_times]`` (from the model's spp_config.m, not in the
