@@ -5,6 +5,13 @@
 selected window, level, channel or rule is then cheap (``window_detail``, ``detections``): conv5 is
 never recomputed for those.
 
+The proposals and conv5 need nothing from each other, so they run at the same time: ``begin`` starts
+the proposals in a worker thread (OpenCV's selective search releases the GIL) and returns a
+:class:`PendingAnalysis`, whose ``features`` runs conv5 in the calling thread (torch releases the GIL
+too) and whose ``finish`` waits for the windows and scores them; the app shows the pyramid and conv5
+panels between the two. Scoring pools into a reused output buffer (``POOL_BUFFERS``): the ~100 MB of
+2,000 pooled vectors are written into memory already in use instead of fresh pages.
+
 Coordinates: see ``sppviz/__init__``. Windows and detections are in original-image pixels.
 """
 
@@ -12,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +45,13 @@ def _feature_bytes(f: ScaleFeatures) -> int:
 
 FEATURES = LRUCache(256, FEATURE_CACHE_BYTES, _feature_bytes)
 PROPOSALS = LRUCache(64)
+# Output buffers of the scoring passes (one per analysis being scored at a time; the app scores two at once).
+POOL_BUFFERS = pooling.OutputBuffers(keep=int(os.environ.get("SPPVIZ_POOL_BUFFERS", "2")))
+# Proposal searches run here while conv5 runs in the caller's thread; a search already under way for the
+# same image, source and count is joined rather than repeated.
+_SEARCHES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sppviz-proposals")
+_IN_FLIGHT: dict[tuple, Future] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
 
 
 def image_id(image: np.ndarray) -> str:
@@ -60,14 +76,21 @@ def get_features(detector: Detector, image: np.ndarray, scale: int, iid: str | N
     return f
 
 
-def get_windows(image: np.ndarray, source: str, count: int, iid: str | None = None,
-                user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None) -> tuple[np.ndarray, float]:
-    """Proposal windows [K, 4] (original pixels) and the seconds they took (0 when cached)."""
+def check_windows_request(source: str, count: int) -> int:
+    """``count`` as an int when ``source`` is a proposal source and 1 ≤ count ≤ MAX_WINDOWS; a ValueError
+    naming the problem otherwise."""
     if source not in PROPOSAL_SOURCES:
         raise ValueError(f"unknown proposal source {source!r}; choose one of {', '.join(PROPOSAL_SOURCES)}")
     count = int(count)
     if not 1 <= count <= MAX_WINDOWS:
         raise ValueError(f"the number of windows must be between 1 and {MAX_WINDOWS}, got {count}")
+    return count
+
+
+def get_windows(image: np.ndarray, source: str, count: int, iid: str | None = None,
+                user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None) -> tuple[np.ndarray, float]:
+    """Proposal windows [K, 4] (original pixels) and the seconds they took (0 when cached)."""
+    count = check_windows_request(source, count)
     wh = (image.shape[1], image.shape[0])
     if source == "user":
         if user_boxes is None or len(user_boxes) == 0:
@@ -86,6 +109,32 @@ def get_windows(image: np.ndarray, source: str, count: int, iid: str | None = No
         raise ValueError("no proposal windows were found in this image; try the grid or draw boxes")
     PROPOSALS.put(key, win)
     return win, time.perf_counter() - t0
+
+
+def windows_later(image: np.ndarray, source: str, count: int, iid: str | None = None,
+                  user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None) -> Future:
+    """``get_windows`` as a Future: a selective search not in the cache runs in a worker thread (joined when
+    one for the same image, source and count is under way); user boxes, the grid and cached windows are
+    answered at once (their errors raised here). A search's error (no windows found) is the Future's."""
+    count = check_windows_request(source, count)
+    iid = iid or image_id(image)
+    key = (iid, source, count)
+    if source.startswith("selective-search") and PROPOSALS.get(key) is None:
+        with _IN_FLIGHT_LOCK:
+            fut = _IN_FLIGHT.get(key)
+            if fut is None:
+                fut = _SEARCHES.submit(get_windows, image, source, count, iid)
+                _IN_FLIGHT[key] = fut
+                fut.add_done_callback(lambda _f, key=key: _drop_in_flight(key))
+        return fut
+    fut = Future()
+    fut.set_result(get_windows(image, source, count, iid, user_boxes))
+    return fut
+
+
+def _drop_in_flight(key: tuple) -> None:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.pop(key, None)
 
 
 @dataclass
@@ -121,9 +170,13 @@ class Analysis:
         (scale selection, projection, bins, box scaling: ``Detector.windows``)."""
         key = (scale_rule, projection, bin_rule, box_scaling)
         if key not in self._results:
-            res = self.detector.windows(self.feats, self.windows, self.image_wh, scale_rule, projection, bin_rule,
-                                        box_scaling)
-            res.pooled = res.pooled[:0]  # ~100 MB for 2,000 windows; window_detail re-pools one window
+            det, K = self.detector, len(self.windows)
+            shape = (K, bins.vector_length(self.feats[0].fmap.shape[0], det.net.levels))
+            with POOL_BUFFERS.take(shape, self.feats[0].fmap.dtype, self.feats[0].fmap.device) as buf:
+                res = det.windows(self.feats, self.windows, self.image_wh, scale_rule, projection, bin_rule,
+                                  box_scaling, out=buf)
+                # ~100 MB for 2,000 windows, in the reused buffer; window_detail re-pools one window
+                res.pooled = res.pooled.new_empty((0, shape[1]))
             self._results[key] = res
         return self._results[key]
 
@@ -183,31 +236,74 @@ class Analysis:
         return int(torch.argmin(area))
 
 
+class PendingAnalysis:
+    """An analysis under way (``begin``): the proposals search in a worker thread while ``features`` runs
+    conv5 here; ``finish`` waits for the windows and scores them. Call ``features`` then ``finish``, once each."""
+
+    def __init__(self, image: np.ndarray, detector: Detector, scales: Sequence[int], source: str, count: int,
+                 user_boxes: np.ndarray | Sequence[Sequence[float]] | None, notices: list[str] | None):
+        self.scales = pyramid.validate_scales(scales)
+        self.image, self.detector, self.notices = image, detector, list(notices or [])
+        self.iid = image_id(image)
+        self.t0 = time.perf_counter()
+        self._windows = windows_later(image, source, count, self.iid, user_boxes)
+        self.feats: list[ScaleFeatures] = []
+        self.conv_s = 0.0
+
+    def features(self, progress: Callable[..., object] | None = None) -> list[ScaleFeatures]:
+        """conv5 at every scale (cached per image, model and scale), in the calling thread."""
+        t0 = time.perf_counter()
+        if progress:
+            progress(0.05, desc="proposal windows and conv5")
+        for i, s in enumerate(self.scales):
+            if progress:
+                progress(0.1 + 0.5 * i / len(self.scales), desc=f"conv5 at scale {s}")
+            self.feats.append(get_features(self.detector, self.image, s, self.iid))
+        self.conv_s = time.perf_counter() - t0
+        return self.feats
+
+    def preview(self) -> Analysis:
+        """The analysis without windows yet: enough for the pyramid and conv5 panels."""
+        return Analysis(self.image, self.iid, self.detector, self.scales, torch.zeros((0, 4)), self.feats,
+                        list(self.notices))
+
+    def finish(self, progress: Callable[..., object] | None = None) -> Analysis:
+        """Wait for the windows (re-raising the search's error), score every window once; timings in seconds:
+        proposals_s (the search itself, 0 when cached), conv_s, wait_s (waiting for the windows after conv5),
+        score_s, total_s (from ``begin``)."""
+        if progress:
+            progress(0.65, desc="proposal windows")
+        t1 = time.perf_counter()
+        windows, prop_s = self._windows.result()
+        t2 = time.perf_counter()
+        if progress:
+            progress(0.8, desc="scoring the windows")
+        a = Analysis(self.image, self.iid, self.detector, self.scales,
+                     torch.as_tensor(np.asarray(windows, np.float32)).reshape(-1, 4), self.feats, self.notices)
+        a.result()
+        t3 = time.perf_counter()
+        a.timings = {"proposals_s": prop_s, "conv_s": self.conv_s, "wait_s": t2 - t1, "score_s": t3 - t2,
+                     "total_s": t3 - self.t0}
+        return a
+
+
+def begin(image: np.ndarray, detector: Detector, scales: Sequence[int] = (pyramid.SINGLE_SCALE,),
+          source: str = "selective-search-fast", count: int = 2000,
+          user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None,
+          notices: list[str] | None = None) -> PendingAnalysis:
+    """Start an analysis: validate, start the proposals (worker thread); conv5 and scoring follow
+    (:class:`PendingAnalysis`)."""
+    return PendingAnalysis(image, detector, scales, source, count, user_boxes, notices)
+
+
 def analyze(image: np.ndarray, detector: Detector, scales: Sequence[int] = (pyramid.SINGLE_SCALE,),
             source: str = "selective-search-fast", count: int = 2000,
             user_boxes: np.ndarray | Sequence[Sequence[float]] | None = None,
             notices: list[str] | None = None, progress: Callable[..., object] | None = None) -> Analysis:
-    """Pyramid → conv5 per scale (cached) → windows (cached) → one scoring pass."""
-    scales = pyramid.validate_scales(scales)
-    iid = image_id(image)
-    t0 = time.perf_counter()
-    if progress:
-        progress(0.05, desc="proposal windows")
-    windows, prop_s = get_windows(image, source, count, iid, user_boxes)
-    feats = []
-    t1 = time.perf_counter()
-    for i, s in enumerate(scales):
-        if progress:
-            progress(0.2 + 0.7 * i / len(scales), desc=f"conv5 at scale {s}")
-        feats.append(get_features(detector, image, s, iid))
-    t2 = time.perf_counter()
-    a = Analysis(image, iid, detector, scales, torch.as_tensor(np.asarray(windows, np.float32)).reshape(-1, 4),
-                 feats, list(notices or []))
-    a.result()
-    t3 = time.perf_counter()
-    a.timings = {"proposals_s": prop_s, "windows_s": t1 - t0, "conv_s": t2 - t1, "score_s": t3 - t2,
-                 "total_s": t3 - t0}
-    return a
+    """Pyramid → conv5 per scale (cached), with the windows (cached) found meanwhile → one scoring pass."""
+    p = begin(image, detector, scales, source, count, user_boxes, notices)
+    p.features(progress)
+    return p.finish(progress)
 
 
 # ------------------------------------------------------------------ one window, in detail

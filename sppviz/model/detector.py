@@ -171,7 +171,8 @@ def scale_windows(windows: torch.Tensor | np.ndarray, feats: ScaleFeatures, box_
 def pool_windows(feats: list[ScaleFeatures], windows: torch.Tensor, image_wh: tuple[int, int],
                  geom: geometry.Geometry, levels: tuple[int, ...] = bins.DETECTION_LEVELS,
                  scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive",
-                 box_scaling: str = "fast-rcnn") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                 box_scaling: str = "fast-rcnn", out: torch.Tensor | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """SPP-net's per-window steps (paper §4.1) on precomputed conv5 maps, without the network: for K windows
     [K, 4] (original-image pixels of an image of size ``image_wh`` = (w, h)) pick one scale each
     (``scale_rule``), scale the window into it (``box_scaling``), project it onto that map (``projection``,
@@ -180,15 +181,18 @@ def pool_windows(feats: list[ScaleFeatures], windows: torch.Tensor, image_wh: tu
     Returns (scale index [K] into ``feats``, cells [K, 4] inclusive 0-based (cx0, cy0, cx1, cy1) at that
     scale, pooled [K, C·Σn²] on the maps' device, release layout). With the "release" preset
     (``presets.PRESETS["release"]``) this is the release's ``spp_features_convX_to_poolX.m`` + MEX, bit for
-    bit (tests/test_release_parity.py)."""
+    bit (tests/method/test_release_parity.py). ``out``: a [K, C·Σn²] buffer to pool into (``pooling.OutputBuffers``),
+    returned as ``pooled``; windows of one scale that are consecutive rows are pooled into it directly."""
     pyramid.check_box_scaling(box_scaling)
     windows = torch.as_tensor(windows).reshape(-1, 4)
     scales = tuple(f.scale for f in feats)
     sidx = pyramid.select_scales(windows, image_wh, scales, rule=scale_rule)
     cells = torch.zeros((len(windows), 4), dtype=torch.long)
     device = feats[0].fmap.device
-    pooled = torch.zeros((len(windows), bins.vector_length(feats[0].fmap.shape[0], levels)), device=device,
-                         dtype=feats[0].fmap.dtype)
+    shape = (len(windows), bins.vector_length(feats[0].fmap.shape[0], levels))
+    if out is not None:
+        pooling.check_out(out, shape, feats[0].fmap)
+    pooled = out if out is not None else torch.zeros(shape, device=device, dtype=feats[0].fmap.dtype)
     for i, f in enumerate(feats):  # a loop over scales (≤ 8), never over windows
         rows = torch.nonzero(sidx == i).flatten()
         if len(rows) == 0:
@@ -196,7 +200,11 @@ def pool_windows(feats: list[ScaleFeatures], windows: torch.Tensor, image_wh: tu
         h, w = f.fmap.shape[1:]
         c = geometry.project_windows(scale_windows(windows[rows], f, box_scaling), geom, projection, map_hw=(h, w))
         cells[rows] = c
-        pooled[rows.to(device)] = pooling.spatial_pyramid_pool(f.fmap, c.to(device), levels, bin_rule)
+        first, last = int(rows[0]), int(rows[-1])
+        if last - first + 1 == len(rows):  # consecutive rows (one scale: all of them): no copy
+            pooling.spatial_pyramid_pool(f.fmap, c.to(device), levels, bin_rule, out=pooled[first:last + 1])
+        else:
+            pooled[rows.to(device)] = pooling.spatial_pyramid_pool(f.fmap, c.to(device), levels, bin_rule)
     return sidx, cells, pooled
 
 
@@ -293,14 +301,14 @@ class Detector:
     @torch.inference_mode()
     def windows(self, feats: list[ScaleFeatures], windows: np.ndarray | torch.Tensor, image_wh: tuple[int, int],
                 scale_rule: str = "paper", projection: str = "paper", bin_rule: str = "adaptive",
-                box_scaling: str = "fast-rcnn") -> WindowResult:
+                box_scaling: str = "fast-rcnn", out: torch.Tensor | None = None) -> WindowResult:
         """Score K windows (original-image boxes [K, 4]) using the conv5 maps in ``feats`` (``pool_windows``
-        with the model's levels, then the head)."""
+        with the model's levels, into ``out`` when given, then the head)."""
         t0 = time.perf_counter()
         windows = torch.as_tensor(np.asarray(windows, dtype=np.float32)).reshape(-1, 4)
         scales = tuple(f.scale for f in feats)
         sidx, cells, pooled = pool_windows(feats, windows, image_wh, self.geometry, self.net.levels, scale_rule,
-                                           projection, bin_rule, box_scaling)
+                                           projection, bin_rule, box_scaling, out)
         pooled = pooled.to(self.device)
         t1 = time.perf_counter()
         probs, boxes = self.head(pooled, windows, image_wh)
