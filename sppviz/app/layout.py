@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from sppviz import figures
-from sppviz.app import api, gate, language, limits, panels
+from sppviz.app import api, gate, language, limits, panels, progressive
 from sppviz.app.events import QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
@@ -94,7 +94,9 @@ def wire(C: dict) -> None:
             dep = dep.success(**s)
         return dep
 
-    analyze = spec(C, inputs.analyze_image, "progress", api_visibility="private", concurrency_id=limits.HEAVY)
+    # Analyze in two steps: the pyramid and conv5 panels as soon as conv5 is done, then the rest
+    analyze = progressive.spec(C, inputs.analyze_stream, "progress", api_visibility="private",
+                               concurrency_id=limits.HEAVY)
     analyze["fn"] = spaces_gpu(analyze["fn"])
     analyze["fn"].sppviz_handler = inputs.analyze_image
     chain(C["analyze"].click(**analyze), cmp_after, cmb_all)

@@ -153,7 +153,9 @@ LABELS: dict[str, str] = {
 FORMATS: dict[str, str] = {
     # ---- status line ----
     "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass {total:.2f} s "
-                    "(proposals {prop:.2f} s, conv5 {conv:.2f} s, scoring {score:.2f} s)"),
+                    "(proposals {prop:.2f} s alongside conv5 {conv:.2f} s, scoring {score:.2f} s)"),
+    "status_conv": "conv5 at scales {scales} is ready ({conv:.2f} s) · finding and scoring the windows …",
+    "status_loading": "Loading the model and the pooling kernels … Analyze waits for them.",
     "status_preset": "rules: **{name}**",
     "preset_custom": "custom",
     "preset_set": ("Preset **{name}**: scales {scales} · projection {projection} · scale selection {scale_rule} · "

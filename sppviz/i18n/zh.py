@@ -147,7 +147,9 @@ LABELS: dict[str, str] = {
 FORMATS: dict[str, str] = {
     # ---- status line ----
     "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} "
-                    "秒（候选窗口 {prop:.2f} 秒，conv5 {conv:.2f} 秒，打分 {score:.2f} 秒）"),
+                    "秒（候选窗口 {prop:.2f} 秒，与 conv5 {conv:.2f} 秒同时进行；打分 {score:.2f} 秒）"),
+    "status_conv": "尺度 {scales} 的 conv5 已完成（{conv:.2f} 秒）· 正在寻找候选窗口并打分 …",
+    "status_loading": "正在加载模型和池化内核 … 分析会等它们就绪。",
     "status_preset": "规则：**{name}**",
     "preset_custom": "自定义",
     "preset_set": ("预设 **{name}**：尺度 {scales} · 投影 {projection} · 尺度选择 {scale_rule} · "

@@ -60,10 +60,8 @@ class OutputBuffers:
             yield torch.empty(shape, dtype=dtype, device=device)
             return
         with self._lock:
-            fits = [b for b in self._idle if b.dtype == dtype and b.numel() >= n]
-            buf = min(fits, key=torch.Tensor.numel) if fits else None
-            if buf is not None:
-                self._idle.remove(buf)
+            fits = [i for i, b in enumerate(self._idle) if b.dtype == dtype and b.numel() >= n]
+            buf = self._idle.pop(min(fits, key=lambda i: self._idle[i].numel())) if fits else None
         if buf is None:
             with torch.inference_mode(False):  # a normal tensor: later in-place writes are allowed anywhere
                 buf = empty_buffer((n,), dtype, "cpu", huge_from=0)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 
 from sppviz import analysis
+from sppviz.analysis import pipeline
 from sppviz.analysis.images import load_image
-from sppviz.analysis.workspace import with_boxes
-from sppviz.app import limits, panels, session
+from sppviz.analysis.workspace import Workspace, with_boxes
+from sppviz.app import limits, panels, progressive, session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import (
@@ -135,9 +137,10 @@ def status(w, st: dict, s: Settings) -> str:
     return text + "".join("  \n" + t("status_notice", s.lang, text=n) for n in notices)
 
 
-@handler(reads=ANALYZE_READS, outputs=ANALYZE_OUT)
-def analyze_image(s: Settings, progress=None) -> dict:
-    """Analyze: proposals, conv5 per scale (cached), scores; then every panel."""
+def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
+    """Analyze in two steps, each a dict of the page's outputs: (1) as soon as conv5 is done (the proposals
+    are found meanwhile, ``pipeline.begin``), the pyramid and conv5 panels; (2) once the windows are scored,
+    every other panel and the status line."""
     path = s.image
     if not path:
         fail("err_no_image", s.lang)
@@ -152,8 +155,17 @@ def analyze_image(s: Settings, progress=None) -> dict:
     user_boxes = None
     if s.source == "user":
         user_boxes = boxes or [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
-    base = analysis.analyze(img, det, s.scales, s.source, s.count, user_boxes=user_boxes, notices=notices,
-                            progress=progress)
+    pending = pipeline.begin(img, det, s.scales, s.source, s.count, user_boxes=user_boxes, notices=notices)
+    pending.features(progress)
+    preview = Workspace(pending.preview(), pending.preview())
+    si = min(max(int(s.fm_scale), 0), len(s.scales) - 1)
+    first = {"status": t("status_conv", s.lang, scales=", ".join(map(str, s.scales)), conv=pending.conv_s)}
+    first.update(features.render_pyramid(preview, s.lang))
+    first.update(features.render_features(preview, si, 0, s.fm_view, s.lang))
+    first["fm_scale"] = gr.update(choices=[(f"s = {v}", i) for i, v in enumerate(s.scales)], value=si)
+    first["fm_channel"] = gr.update(value=0, maximum=preview.channels - 1)
+    yield encode_all(first)
+    base = pending.finish(progress)
     a = base if s.source == "user" else with_boxes(base, boxes)
     if progress:
         progress(0.95, desc="panels")
@@ -162,18 +174,26 @@ def analyze_image(s: Settings, progress=None) -> dict:
     session.IMAGE_NAMES.put(st["sid"], Path(str(path)).name)
     st.update(k=w.initial_window(), bin=None, corner=None)
     out = {"status": status(w, st, s)}
-    out.update(features.render_pyramid(w, s.lang))
     out.update(window_outputs(w, st, s))
     out.update(pooling_outputs(w, st, s, reset_channel=True))
-    si = min(max(int(s.fm_scale), 0), len(s.scales) - 1)
-    out.update(features.render_features(w, si, 0, s.fm_view, s.lang))
-    out["fm_scale"] = gr.update(choices=[(f"s = {v}", i) for i, v in enumerate(s.scales)], value=si)
-    out["fm_channel"] = gr.update(value=0, maximum=w.channels - 1)
     out["classes"] = gr.update(choices=list(det.classes), value=list(det.classes))
     out.update(detection_outputs(w, s, classes=list(det.classes)))
     session.touch(st["sid"], w)
-    return encode_all(out)
+    yield encode_all(out)
 
+
+# the page's Analyze: the two steps, each shown as it comes (progressive.spec)
+analyze_stream = progressive.stream(reads=ANALYZE_READS, outputs=ANALYZE_OUT)(analyze_steps)
+
+
+@handler(reads=ANALYZE_READS, outputs=ANALYZE_OUT)
+def analyze_image(s: Settings, progress=None) -> dict:
+    """Analyze: proposals alongside conv5 per scale (cached), scores; then every panel (``analyze_steps``'
+    two steps in one dict: what the page gets in two)."""
+    out: dict = {}
+    for part in analyze_steps(s, progress):
+        out.update(part)
+    return out
 
 
 def preset_values(name: str) -> dict:
