@@ -117,6 +117,9 @@ def wire(C: dict) -> None:
                        ("spp_channel", "channel")):
         event = C[name].submit if name == "custom_levels" else C[name].input
         chain(event(**spec(C, pooling.change_pooling, args={"what": what}, **QUIET)), cmp_after)
+    # typing custom levels picks "custom" (they used to be ignored silently under a preset's levels)
+    C["custom_levels"].input(None, None, C["levels"], js="() => 'custom'", api_visibility="private",
+                             show_progress="hidden")
     C["spp_values"].select(**spec(C, pooling.click_bin, "select", args={"panel": "values"}, **QUIET))
     C["spp_map"].select(**spec(C, pooling.click_bin, "select", args={"panel": "map"}, **QUIET))
     features.wire(C)

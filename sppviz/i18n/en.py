@@ -219,6 +219,8 @@ FORMATS: dict[str, str] = {
     "spp_warn_error": "⚠️ **The sliding rule fails for this window:** {error}. The panels show adaptive bins instead.",
     "spp_warn_note": "⚠️ **Level {n}:** {note}.",
     "spp_ok": "Level {n}: {nx}×{ny} bins over {aw}×{ah} cells ({rule} rule). Vector length {d:,} = {c} × {bins}.",
+    "bin_picked_zero": ("Bin ({by}, {bx}) of level {n}: every cell of this channel is 0 there (after ReLU), so no "
+                        "single cell gives its maximum."),
     "bin_picked": ("Bin ({by}, {bx}) of level {n}: max {v:.3g} at cell ({cx}, {cy}), receptive-field centre "
                    "({px:.0f}, {py:.0f}) px."),
     "det_info": ("**{after}** detections after NMS, **{before}** before (score ≥ {thr:.2f}, IoU {iou:.2f}). Scores "
@@ -358,16 +360,17 @@ NARRATIVES: dict[str, dict[str, str]] = {
     "nar_rf": {
         "title": "",
         "body": ("Receptive-field centres of the projected cells, back on the image (filled: inside the window). "
-                 "Dashed squares: the receptive fields of the corner cells."),
+                 "Outlined squares: the receptive fields of the corner cells."),
         "hint": "",
     },
     "nar_spp": {
         "title": "Spatial pyramid pooling",
         "body": ("The window's $a_w \\times a_h$ cells are cut into $n \\times n$ bins for every level $n$; each bin "
-                 "keeps the **maximum** of each channel. Adaptive bins (paper App. A, release): bin $i$ covers cells "
+                 "keeps the **maximum** of each channel. Adaptive bins (paper App. A): bin $i$ covers cells "
                  "$\\lfloor i\\,a/n \\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$, always $n$ bins. The sliding "
                  "rule (paper §2.3) uses window $\\lceil a/n \\rceil$, stride $\\lfloor a/n \\rfloor$ and does not "
-                 "always give $n$ bins."),
+                 "always give $n$ bins. The release computes the adaptive edges in float32, which moves a bin by "
+                 "one cell at some levels (5, 7, 9, 10, 12–15)."),
         "hint": "**Click a bin** to see where its maximum comes from.",
     },
     "nar_vector": {
@@ -386,7 +389,8 @@ NARRATIVES: dict[str, dict[str, str]] = {
     "nar_why": {
         "title": "Why SPP-net",
         "body": ("R-CNN crops every window from the image, **warps** it to a fixed size and runs the whole network "
-                 "on each crop: its conv cost grows like $n \\cdot 227^2$ for $n \\approx 2000$ windows. SPP-net "
+                 "on each crop: its conv cost grows like $n \\cdot 224^2$ for $n \\approx 2000$ windows (this app "
+                 "warps to $224 \\times 224$; R-CNN itself used 227). SPP-net "
                  "runs the convolutional layers **once** on the whole image and pools every window from the shared "
                  "conv5 map: about $r \\cdot s^2$ with $r \\approx 4/3$, i.e. roughly $1/160$ of R-CNN's at $s = "
                  "688$ (paper). The warp also distorts the objects (below: each crop next to its warp); SPP-net "
@@ -399,7 +403,7 @@ NARRATIVES: dict[str, dict[str, str]] = {
                  "adaptive bins, max), **RoIPool** (Fast R-CNN: cells = round(x/S), same adaptive bins, max) and "
                  "**RoIAlign** (Mask R-CNN: no rounding, continuous bins, 2×2 bilinear samples per bin, averaged)."),
         "hint": ("It follows the selected window and the level and channel chosen under “Pyramid pooling” "
-                 "(default level 6); **Compare** recomputes it."),
+                 "(level 6 when none is chosen); **Compare** recomputes it."),
     },
     "nar_combine": {
         "title": "Combining scales",

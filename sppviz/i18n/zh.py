@@ -212,6 +212,8 @@ FORMATS: dict[str, str] = {
     "spp_warn_error": "⚠️ **滑动分格规则对这个窗口不适用：** {error}。面板改为显示自适应分格。",
     "spp_warn_note": "⚠️ **层级 {n}：** {note}。",
     "spp_ok": "层级 {n}：{aw}×{ah} 个格子上的 {nx}×{ny} 个 bin（{rule} 规则）。向量长度 {d:,} = {c} × {bins}。",
+    "bin_picked_zero": ("层级 {n} 的 bin ({by}, {bx})：这个通道在这里的每个格子都是 0（ReLU 之后），"
+                        "没有哪个格子单独给出最大值。"),
     "bin_picked": ("层级 {n} 的 bin ({by}, {bx})：最大值 {v:.3g}，来自格子 ({cx}, {cy})，感受野中心 ({px:.0f}, "
                    "{py:.0f}) 像素。"),
     "det_info": ("NMS 之后 **{after}** 个检测，之前 **{before}** 个（分数 ≥ {thr:.2f}，IoU {iou:.2f}）。分数已缓存："
@@ -342,15 +344,16 @@ NARRATIVES: dict[str, dict[str, str]] = {
     },
     "nar_rf": {
         "title": "",
-        "body": "投影得到的各格子的感受野中心，画回原图上（实心：在窗口内）。虚线方框：四个角上格子的感受野。",
+        "body": "投影得到的各格子的感受野中心，画回原图上（实心：在窗口内）。方框：四个角上格子的感受野。",
         "hint": "",
     },
     "nar_spp": {
         "title": "空间金字塔池化",
         "body": ("把窗口的 $a_w \\times a_h$ 个格子在每个层级 $n$ 上切成 $n \\times n$ 个格子（bin），每个 bin "
-                 "对每个通道取**最大值**。自适应分格（论文附录 A、官方代码）：第 $i$ 个 bin 覆盖第 $\\lfloor i\\,a/n "
+                 "对每个通道取**最大值**。自适应分格（论文附录 A）：第 $i$ 个 bin 覆盖第 $\\lfloor i\\,a/n "
                  "\\rfloor \\ldots \\lceil (i+1)\\,a/n \\rceil - 1$ 个格子，总是 $n$ 个。滑动分格（论文 §2.3）用窗口 "
-                 "$\\lceil a/n \\rceil$、步长 $\\lfloor a/n \\rfloor$，并不总能得到 $n$ 个。"),
+                 "$\\lceil a/n \\rceil$、步长 $\\lfloor a/n \\rfloor$，并不总能得到 $n$ 个。官方代码用 float32 "
+                 "计算自适应分格的边界，在某些层级（5、7、9、10、12–15）上会让一个 bin 移动一格。"),
         "hint": "**点击一个 bin**，看它的最大值来自哪里。",
     },
     "nar_vector": {
@@ -369,7 +372,8 @@ NARRATIVES: dict[str, dict[str, str]] = {
     "nar_why": {
         "title": "为什么用 SPP-net",
         "body": ("R-CNN 把每个窗口从图像中裁出来，**拉伸**（warp）到固定尺寸，再对每个裁块跑一遍整个网络："
-                 "卷积开销约为 $n \\cdot 227^2$，$n \\approx 2000$ 个窗口。SPP-net 只在整张图上跑**一次**卷积层，"
+                 "卷积开销约为 $n \\cdot 224^2$，$n \\approx 2000$ 个窗口（本应用拉伸到 $224 \\times 224$；"
+                 "R-CNN 原文用 227）。SPP-net 只在整张图上跑**一次**卷积层，"
                  "再从共享的 conv5 特征图上池化每个窗口：开销约为 $r \\cdot s^2$，$r \\approx 4/3$，在 $s = 688$ "
                  "时约为 R-CNN 的 $1/160$（论文）。拉伸还会让物体变形（下图：每个裁块旁边是它的拉伸结果）；SPP-net "
                  "保持原来的长宽比。"),
@@ -380,7 +384,7 @@ NARRATIVES: dict[str, dict[str, str]] = {
         "body": ("在同一张 conv5 特征图上，用三种方法把同一个窗口池化到第 n 层：**SPP**（论文的特征格、自适应分箱、"
                  "取最大值），**RoIPool**（Fast R-CNN：特征格 = round(x/S)，同样的自适应分箱，取最大值），"
                  "**RoIAlign**（Mask R-CNN：不取整，连续分箱，每个箱 2×2 个双线性采样点取平均）。"),
-        "hint": "它跟随当前选中的窗口，以及“金字塔池化”中选的层级和通道（默认层级 6）；点**比较**可重新计算。",
+        "hint": "它跟随当前选中的窗口，以及“金字塔池化”中选的层级和通道（没有选层级时为 6）；点**比较**可重新计算。",
     },
     "nar_combine": {
         "title": "多尺度合并",

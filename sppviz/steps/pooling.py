@@ -115,7 +115,9 @@ def render_spp(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, in
     levels = [x.n for x in d.levels]
     text = t("spp_ok", lang, n=n, nx=nx, ny=ny, aw=aw, ah=ah, rule=d.bin_rule, d=len(d.vector), c=w.channels,
              bins=sum(x * x for x in levels))
-    if sel_bin is not None:
+    if sel_bin is not None and _all_zero(ch, d, lv, sel_bin):  # ReLU zeros everywhere: no cell is "the" maximum
+        text += "  \n" + t("bin_picked_zero", lang, by=sel_bin[0], bx=sel_bin[1], n=n)
+    elif sel_bin is not None:
         cx, cy = (int(v) for v in lv.argmax_cells[sel_bin[0], sel_bin[1]])
         px, py = lv.argmax_points[sel_bin[0], sel_bin[1]]
         text += "  \n" + t("bin_picked", lang, by=sel_bin[0], bx=sel_bin[1], n=n, v=float(lv.values[sel_bin]),
@@ -123,6 +125,14 @@ def render_spp(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, in
     out.update({"spp_map": bmap, "spp_values": vals, "spp_alt": alt, "spp_warn": "\n\n".join(warn),
                 "spp_info": text, "spp_bins": bins_table_html(d, lang)})
     return out
+
+
+def _all_zero(ch, d: WindowDetail, lv, sel_bin: tuple[int, int]) -> bool:
+    """Whether every cell of bin ``sel_bin`` (by, bx) of level ``lv`` is 0 on the channel map ``ch`` [H, W]
+    (the level's bins are relative to the window's first cell, ``d.chosen``)."""
+    cx0, cy0 = d.chosen[0], d.chosen[1]
+    (y0, y1), (x0, x1) = lv.bins_y[sel_bin[0]], lv.bins_x[sel_bin[1]]
+    return bool((ch[cy0 + y0:cy0 + y1 + 1, cx0 + x0:cx0 + x1 + 1] == 0).all())
 
 
 def bin_layout(w: Workspace, d: WindowDetail, level: int, panel: str) -> figures.Layout:

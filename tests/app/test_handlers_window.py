@@ -192,3 +192,29 @@ def test_user_source_starts_from_the_whole_image(model):
     img, _ = load_image(EXAMPLE)
     assert a.windows.tolist() == [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
     assert "whole image" in out["status"]
+
+
+def test_an_all_zero_bin_says_so_instead_of_naming_a_cell(done):
+    v, _ = done
+    w = entry(v)
+    k = v["state"]["k"]
+    d = analysis.window_detail(w.a, k, (1, 2, 3, 6))
+    fm = w.a.feats[d.scale_index].fmap
+    cx0, cy0 = d.chosen[:2]
+    for c in range(fm.shape[0]):  # a channel with a bin of zeros at level 6 (ReLU maps have many)
+        dc = analysis.window_detail(w.a, k, (1, 2, 3, 6), channel=c)
+        lv = next(x for x in dc.levels if x.n == 6)
+        ch = fm[c].numpy()
+        zero = [(by, bx) for by in range(6) for bx in range(6)
+                if (ch[cy0 + lv.bins_y[by][0]:cy0 + lv.bins_y[by][1] + 1,
+                       cx0 + lv.bins_x[bx][0]:cx0 + lv.bins_x[bx][1] + 1] == 0).all()]
+        if zero:
+            break
+    else:
+        pytest.skip("no all-zero bin on this window")
+    by, bx = zero[0]
+    _, lay = figures.bin_values(lv.values, 6, cell_px=pooling_step.bin_cell_px((6, 6)), return_layout=True)
+    l, t_, r, b = lay.rects[f"{by},{bx}"]
+    out = pooling_tab.click_bin({**v, "spp_level": 6, "spp_channel": c}, point=((l + r) / 2, (t_ + b) / 2))
+    assert f"Bin ({by}, {bx}) of level 6: every cell of this channel is 0" in out["spp_info"]
+    assert "at cell (" not in out["spp_info"].split("Bin (")[-1]

@@ -85,7 +85,7 @@ def test_hints_are_the_click_sentences():
     assert narrative("nar_spp").hint == "**Click a bin** to see where its maximum comes from."
     assert narrative("nar_spp", "zh").hint.startswith("**点击一个 bin**")
     assert narrative("nar_det").hint.startswith("Click a row") and narrative("nar_det", "zh").hint.startswith("点击")
-    assert t("nar_spp").endswith("always give $n$ bins. **Click a bin** to see where its maximum comes from.")
+    assert t("nar_spp").endswith("(5, 7, 9, 10, 12–15). **Click a bin** to see where its maximum comes from.")
     assert narrative("nar_pyramid") == Narrative("Image pyramid", narrative("nar_pyramid").body, "")
     assert t("nar_pyramid").startswith("**Image pyramid.** The whole image is resized")
     assert t("nar_pyramid", "zh").startswith("**图像金字塔。** 把整张图")
