@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torchvision
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -108,6 +107,8 @@ class SPPNet(nn.Module):
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """IoU [N, M] of inclusive pixel boxes (VOC convention: width = x2 - x1 + 1)."""
+    import torchvision  # here, not at the top: importing it costs ~1 s (torch._dynamo), the app starts without it
+
     return torchvision.ops.box_iou(a + _INCL, b + _INCL)
 
 
@@ -258,6 +259,8 @@ def postprocess(probs: torch.Tensor, boxes: torch.Tensor, score_thresh: float = 
     before = Detections(boxes[k_idx, c_idx].float(), probs[k_idx, c_idx].float(), c_idx, k_idx)
     order = torch.argsort(before.scores, descending=True)
     before = Detections(*(t[order] for t in (before.boxes, before.scores, before.labels, before.window)))
+    import torchvision  # see box_iou
+
     keep = torchvision.ops.batched_nms(before.boxes + _INCL, before.scores, before.labels, nms_iou)
     after = Detections(*(t[keep] for t in (before.boxes, before.scores, before.labels, before.window)))
     return before, after
@@ -404,6 +407,8 @@ def imagenet_net(name: str, state: dict | None = None) -> SPPNet:
     SPP level (6×6 / 7×7, exactly the map torchvision's avgpool feeds fc6) and the pretrained fc
     layers. ``state``: the full torchvision state dict; None looks it up on disk
     (``backbones.load_imagenet_classifier``: raises ``backbones.WeightsNotFound`` with where it looked)."""
+    import torchvision  # see box_iou
+
     if name not in IMAGENET_LEVEL:
         raise ValueError(f"ImageNet SPP-nets exist for {', '.join(IMAGENET_LEVEL)}, not {name!r}")
     state = backbones.load_imagenet_classifier(name) if state is None else state
