@@ -325,3 +325,22 @@ def test_the_app_still_serves_after_bad_requests(model, tmp_path):
 
 def test_limits_are_named():
     assert MAX_DECODE_PIXELS == 50_000_000 and bins.MAX_LEVEL == 16
+
+
+# ------------------------------------------------------------------------------------- no server details
+
+
+def test_messages_hold_no_server_path_or_errno(model, tmp_path):
+    """A directory or a vanished upload given as the image: the message says what is wrong, not where
+    (it used to read "[Errno 21] Is a directory: '…/gradio/<hash>'")."""
+    gone = tmp_path / "uploads" / "abc123" / "photo.png"
+    for path, message in ((tmp_path, "could not be read"), (gone, "was not found")):
+        with pytest.raises(ImageError, match=message) as lib:
+            load_image(str(path))
+        for call in (lambda p=path: api.api_analyze(str(p), [688], "1,2,3,6"),
+                     lambda p=path: inputs.analyze_image(dict(settings.DEFAULTS, image=str(p), state={}))):
+            with pytest.raises(gr.Error) as app:
+                call()
+            assert str(lib.value) in app.value.message
+            assert "Errno" not in app.value.message and str(tmp_path) not in app.value.message
+            assert "abc123" not in app.value.message and "photo.png" not in app.value.message

@@ -3,8 +3,8 @@
 - :class:`RequestLimits` (ASGI middleware, ``launch(app_kwargs=app_kwargs())``): a JSON body is at most
   ``MAX_BODY_BYTES`` (queue joins had no limit: a 100 MB body was read whole); an upload must say its
   length (``Content-Length``), is at most ``MAX_UPLOAD_REQUEST_BYTES`` and counts against its visitor's
-  upload budget (``UPLOAD_BUDGET_BYTES`` per ``UPLOAD_WINDOW_S``); after each upload the stored uploads are
-  pruned to their byte cap (``panels.prune_uploads``).
+  upload budget (``UPLOAD_BUDGET_BYTES`` per ``UPLOAD_WINDOW_S``); before each upload the stored uploads are
+  pruned to make room for it under their byte cap (``panels.prune_uploads``).
 - :func:`install` wraps the app's ``preprocess_data`` and ``process_api``: a call that sends too few
   values, a malformed file object or a file that was not uploaded here gets a short message naming the
   parameter (Gradio gave a bare "Error" and printed a traceback), and any other failure before or around
@@ -147,13 +147,13 @@ class RequestLimits:
                                                  f"{self.budget.window_s / 60:.0f} minutes per visitor; try again "
                                                  f"in {wait:.0f} s.")
         self.budget.charge(key, length)
-        await self.app(scope, receive, send)
-        try:
+        try:  # room for this upload first, so that the uploads stay under their cap
             import anyio
 
-            await anyio.to_thread.run_sync(panels.prune_uploads)
-        except Exception:  # pruning is best effort; the request itself succeeded
+            await anyio.to_thread.run_sync(panels.prune_uploads, length)
+        except Exception:  # pruning is best effort; the upload itself goes on
             LOG.exception("pruning the uploads failed")
+        await self.app(scope, receive, send)
 
 
 async def validation_error(request, exc) -> JSONResponse:
@@ -194,7 +194,8 @@ def check_file(value: Any, param: str, upload_dir: str) -> None:
         return
     if not (isinstance(value, dict) and isinstance(value.get("path"), str) and 0 < len(value["path"]) <= 4096
             and "\x00" not in value["path"]):
-        raise user_error(f"{param}: expected an uploaded file (a FileData object with a path), got {echo(value)}")
+        raise user_error(f"{param}: expected an uploaded file (a FileData object with a path), got "
+                         f"{'a ' + type(value).__name__ if not isinstance(value, str) else echo(value[:40])}")
     path = value["path"]
     if re.match(r"^https?://", path):
         raise user_error(f"{param}: give the file itself (upload it), not a URL")

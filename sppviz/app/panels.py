@@ -8,8 +8,9 @@ One copy of each file: panels and exports are written inside Gradio's upload fol
 (``gradio.utils.get_upload_folder()/sppviz``), which Gradio serves as it is (a returned path outside it is
 copied into it, so every panel was stored twice). Files are named by their content's hash (the same panel
 again is one file) and pruned oldest first to ``PANEL_BYTES``; the uploads Gradio keeps (the same folder,
-outside ``sppviz/``) are pruned oldest first to ``UPLOAD_BYTES``. A file younger than ``MIN_KEEP_S`` is
-never pruned (the page may not have fetched it yet), so a burst can pass a cap for that long.
+outside ``sppviz/``) are pruned oldest first to ``UPLOAD_BYTES`` (room is made before an upload arrives).
+A file younger than ``MIN_KEEP_S`` (the page may not have fetched it yet) is pruned only when deleting every
+older one is not enough: the caps hold.
 """
 
 from __future__ import annotations
@@ -77,27 +78,33 @@ class Store:
             self._scan(self.clock())
             return sum(s for s, _ in self._index.values())
 
-    def prune(self, protected: frozenset[str] = frozenset(), max_age_s: float | None = None) -> int:
-        """Delete the oldest files until the folder holds at most ``cap`` bytes (and, with ``max_age_s``,
-        every file older than that), never one younger than MIN_KEEP_S or in ``protected``. Returns the
-        bytes deleted."""
+    def prune(self, protected: frozenset[str] = frozenset(), max_age_s: float | None = None, reserve: int = 0) -> int:
+        """Delete the oldest files until the folder holds at most ``cap - reserve`` bytes (and, with
+        ``max_age_s``, every file older than that); never one in ``protected``. Files younger than MIN_KEEP_S
+        (the page may not have fetched them yet) go only when deleting every older one was not enough, so
+        the cap holds. Returns the bytes deleted."""
         with self._lock:
             now = self.clock()
             self._scan(now)
             total = sum(s for s, _ in self._index.values())
+            target = self.cap - max(0, int(reserve))
             freed = 0
-            for path, (size, mtime) in sorted(self._index.items(), key=lambda kv: kv[1][1]):
-                old = max_age_s is not None and now - mtime > max_age_s
-                if (total - freed <= self.cap and not old) or now - mtime < MIN_KEEP_S or path in protected:
-                    continue
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
-                except OSError:
-                    continue
-                del self._index[path]
-                freed += size
+            by_age = sorted(self._index.items(), key=lambda kv: kv[1][1])
+            for young in (False, True):  # the older files first; the young ones only as a last resort
+                for path, (size, mtime) in by_age:
+                    if path not in self._index or path in protected or (now - mtime < MIN_KEEP_S) != young:
+                        continue
+                    old = max_age_s is not None and now - mtime > max_age_s
+                    if total - freed <= target and not old:
+                        continue
+                    try:
+                        os.unlink(path)
+                    except FileNotFoundError:
+                        pass
+                    except OSError:
+                        continue
+                    del self._index[path]
+                    freed += size
             return freed
 
 
@@ -131,9 +138,10 @@ def protect_existing_uploads() -> None:
     _PROTECTED["uploads"] = frozenset(str(p) for p in _upload_files())
 
 
-def prune_uploads() -> int:
-    """Prune the uploads to UPLOAD_BYTES, oldest first (after each upload). Returns the bytes deleted."""
-    freed = UPLOADS.prune(_PROTECTED["uploads"])
+def prune_uploads(reserve: int = 0) -> int:
+    """Prune the uploads to UPLOAD_BYTES - ``reserve`` (room for an upload about to arrive), oldest first.
+    Returns the bytes deleted."""
+    freed = UPLOADS.prune(_PROTECTED["uploads"], reserve=reserve)
     # partial files of uploads that were cut off (Gradio leaves them at the folder's top level)
     root = Path(gr_utils.get_upload_folder())
     now = time.time()

@@ -1,11 +1,15 @@
 """``python -m sppviz loadtest``: concurrent visitors against the app, on this machine only.
 
 Starts ``app.py`` on a free port of 127.0.0.1 (or uses ``--url`` for one already running there),
-then runs ``--sessions`` concurrent ``gradio_client`` sessions, each making ``--requests``
-requests that alternate the two API endpoints (``/analyze``, ``/project``) on its own example
-image and box. Reports the success rate, p50 / p95 latency, the server's RSS (start, after the first
-third of the requests when the caches are full, end, peak) and checks that every answer belongs to the session that
-asked (its own image size and box). The number of requests is bounded; nothing leaves loopback.
+then runs ``--sessions`` concurrent sessions, each making ``--requests`` requests. API visitors
+(``gradio_client``) alternate the two endpoints (``/analyze``, ``/project``) on their own example
+image and box; page visitors (``--page-share`` of the sessions, over plain HTTP as the browser does:
+``rawclient``) upload their own copy of an example, press Analyze, pick windows, move the threshold and
+now and then download the lesson ZIP. Reports the success rate, p50 / p95 latency, the server's RSS
+(start, after the first third of the requests when the caches are full, end, peak), the bytes in the
+server's temporary folder (sampled; for a server started here, which gets a fresh folder) against their
+cap, and checks that every answer belongs to the session that asked (its own image size and box). The
+number of requests is bounded; nothing leaves loopback.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -43,10 +49,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
-    """Start ``app.py`` on 127.0.0.1:``port`` (output discarded) and return once it accepts
-    connections; raises RuntimeError when it exits or takes more than 120 s."""
-    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
+def folder_bytes(root: str | Path) -> int:
+    """Bytes of every file under ``root`` (files that vanish while counting are skipped)."""
+    total = 0
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            try:
+                total += os.stat(os.path.join(dirpath, n)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def start_server(port: int, temp_dir: str | None = None, env_extra: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start ``app.py`` on 127.0.0.1:``port`` (output discarded; ``temp_dir``: its GRADIO_TEMP_DIR) and return
+    once it accepts connections; raises RuntimeError when it exits or takes more than 120 s."""
+    env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), **(env_extra or {}))
+    if temp_dir:
+        env["GRADIO_TEMP_DIR"] = temp_dir
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
@@ -94,16 +114,75 @@ def _session(url: str, i: int, n_requests: int, done: Callable[[], None] | None 
     return out
 
 
-def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
+def _own_copy(path: Path, i: int, folder: Path) -> Path:
+    """The example with one pixel changed: each page visitor uploads a file of its own (no shared upload)."""
+    from PIL import Image
+
+    img = Image.open(path).convert("RGB")
+    img.putpixel((0, 0), (i % 256, (i // 256) % 256, 7))
+    out = folder / f"visitor{i}_{path.name.replace('.jpg', '.png')}"
+    img.save(out)
+    return out
+
+
+def _page_session(url: str, i: int, n_requests: int, folder: Path, done: Callable[[], None] | None = None
+                  ) -> list[dict]:
+    """One browser-like visitor: upload, Analyze, then window numbers, the threshold and (every fifth request)
+    the lesson ZIP, in its own session."""
+    from sppviz.tools import rawclient
+
+    page = rawclient.Page(url)
+    sh = f"load{i}"
+    out = []
+    path = _own_copy(EXAMPLES[i % len(EXAMPLES)], i, folder)
+    for r in range(n_requests):
+        t0 = time.perf_counter()
+        ok, why = True, ""
+        try:
+            if r == 0:
+                fd = rawclient.upload(url, path)
+                res = page.call("analyze-btn", "click", {"input-image": fd, "scales": [480, 688]}, session_hash=sh)
+            elif r % 5 == 4:
+                res = page.call("lesson-btn", "click", {}, session_hash=sh)
+            elif r % 2:
+                res = page.call("win-k", "submit", {"win-k": (3 * i + r) % 20}, session_hash=sh)
+            else:
+                res = page.call("det-thresh", "input", {"det-thresh": 0.3 + 0.05 * (r % 8)}, session_hash=sh)
+            ok = bool(res.get("success"))
+            why = "" if ok else f"page session {i} request {r}: {res.get('error') or res.get('text')}"[:200]
+        except Exception as e:  # a failed request is counted, never fatal
+            ok, why = False, f"{type(e).__name__}: {e}"[:200]
+        out.append({"session": i, "ok": ok, "why": why, "s": time.perf_counter() - t0, "kind": "page"})
+        if done:
+            done()
+    return out
+
+
+def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_share: float = 0.0,
+        env_extra: dict[str, str] | None = None) -> dict:
     """``sessions`` concurrent clients, ``requests`` each, against ``url`` (default: an app started
-    here on a free port and stopped afterwards). Returns the success rate, p50 / p95 / max latency
-    (s), wall time, the first failures and, for a server started here, its RSS (MB)."""
-    proc = None
+    here on a free port with a fresh temporary folder and ``env_extra``, stopped afterwards); the first
+    ``page_share`` of the sessions are page visitors. Returns the success rate, p50 / p95 / max latency
+    (s), wall time, the first failures and, for a server started here, its RSS (MB) and the most bytes
+    its temporary folder held (sampled every 0.2 s) with their cap (panels + uploads)."""
+    proc, temp_dir = None, None
     if url is None:
         port = _free_port()
-        proc = start_server(port)
+        temp_dir = tempfile.mkdtemp(prefix="sppviz-loadtest-")
+        proc = start_server(port, temp_dir, env_extra)
         url = f"http://127.0.0.1:{port}/"
     pid = proc.pid if proc else None
+    n_page = round(sessions * page_share)
+    stop = threading.Event()
+    temp_max = [0]
+
+    def sample() -> None:
+        while temp_dir and not stop.wait(0.2):
+            temp_max[0] = max(temp_max[0], folder_bytes(temp_dir))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    copies = Path(tempfile.mkdtemp(prefix="sppviz-loadtest-images-"))
     try:
         rss0 = _rss_mb(pid)[0] if pid else None
         total = sessions * requests
@@ -119,27 +198,43 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10) -> dict:
                     marks["warm"] = _rss_mb(pid)[0]
 
         t0 = time.perf_counter()
+        def visitor(i: int) -> list[dict]:
+            if i < n_page:
+                return _page_session(url, i, requests, copies, done)
+            return _session(url, i, requests, done)
+
         with ThreadPoolExecutor(sessions) as pool:
-            results = [r for rs in pool.map(lambda i: _session(url, i, requests, done), range(sessions))
-                       for r in rs]
+            results = [r for rs in pool.map(visitor, range(sessions)) for r in rs]
         wall = time.perf_counter() - t0
         lat = sorted(r["s"] for r in results)
         ok = [r for r in results if r["ok"]]
         res = {"url": url, "sessions": sessions, "requests": len(results), "success_rate": len(ok) / len(results),
                "p50_s": statistics.median(lat), "p95_s": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
                "max_s": lat[-1], "wall_s": wall, "failures": [r["why"] for r in results if not r["ok"]][:5]}
+        res["page_sessions"] = n_page
         if pid:
             end, peak = _rss_mb(pid)
             res.update(rss_start_mb=rss0, rss_warm_mb=marks.get("warm", end), warm_after_requests=warm_at,
                        rss_end_mb=end, rss_peak_mb=peak, rss_growth_after_warmup_mb=end - marks.get("warm", end))
+        if temp_dir:
+            stop.set()
+            sampler.join()
+            env = {**os.environ, **(env_extra or {})}
+            cap = sum(float(env.get(k, "256")) for k in ("SPPVIZ_PANEL_MB", "SPPVIZ_UPLOAD_MB")) * 2**20
+            res.update(temp_bytes_max=max(temp_max[0], folder_bytes(temp_dir)), temp_bytes_end=folder_bytes(temp_dir),
+                       temp_cap_bytes=int(cap))
         return res
     finally:
+        stop.set()
+        shutil.rmtree(copies, ignore_errors=True)
         if proc:
             proc.terminate()
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if temp_dir:
+            shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -147,6 +242,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=None, help="an app already running on 127.0.0.1 (default: start one)")
     p.add_argument("--sessions", type=int, default=16)
     p.add_argument("--requests", type=int, default=10, help="requests per session")
+    p.add_argument("--page-share", type=float, default=0.5, help="fraction of the sessions that act as the page")
+    p.add_argument("--panel-mb", type=float, default=None, help="the started server's panel cap (SPPVIZ_PANEL_MB)")
+    p.add_argument("--upload-mb", type=float, default=None, help="the started server's upload cap (SPPVIZ_UPLOAD_MB)")
     p.add_argument("--json", action="store_true")
 
 
@@ -156,7 +254,11 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError("the load test only targets this machine (127.0.0.1 / localhost)")
     if not 1 <= args.sessions <= 64 or not 1 <= args.requests <= 100:
         raise ValueError("use 1–64 sessions and 1–100 requests per session")
-    res = run(args.url, args.sessions, args.requests)
+    if not 0.0 <= args.page_share <= 1.0:
+        raise ValueError("--page-share is a fraction in 0..1")
+    env = {k: str(v) for k, v in (("SPPVIZ_PANEL_MB", args.panel_mb), ("SPPVIZ_UPLOAD_MB", args.upload_mb))
+           if v is not None}
+    res = run(args.url, args.sessions, args.requests, args.page_share, env)
     if args.json:
         print(json.dumps(res))
     else:

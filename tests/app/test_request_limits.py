@@ -111,28 +111,30 @@ def test_the_budget_slides():
 def test_the_store_prunes_oldest_first_to_its_cap(tmp_path, monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(panels, "MIN_KEEP_S", 10.0)
-    files = []
     store = panels.Store(300, lambda: [p for p in tmp_path.iterdir()], rescan_s=1e9, clock=lambda: now[0])
-    for i in range(5):
-        p = tmp_path / f"f{i}"
-        p.write_bytes(b"x" * 100)
+
+    def write(name: str, size: int) -> Path:
+        p = tmp_path / name
+        p.write_bytes(b"x" * size)
         os.utime(p, (now[0], now[0]))
-        store.add(p, 100)
-        files.append(p)
+        store.add(p, size)
+        return p
+
+    files = []
+    for i in range(5):
+        files.append(write(f"f{i}", 100))
         now[0] += 20
     assert store.prune(protected=frozenset({str(files[0])})) == 200  # f1, f2 go; f0 is protected
     assert [p.exists() for p in files] == [True, False, False, True, True]
-    p = tmp_path / "new"
-    p.write_bytes(b"x" * 500)
-    store.add(p, 500)  # just written: kept even over the cap; the older ones go
-    assert store.prune() == 300 and p.exists() and list(tmp_path.iterdir()) == [p]
-    now[0] += 5
-    assert store.prune() == 0 and p.exists()  # still younger than MIN_KEEP_S
-    q = tmp_path / "small"
-    q.write_bytes(b"x" * 10)
-    store.add(q, 10)
+    young = write("young", 100)
+    assert store.prune() == 100 and not files[0].exists() and young.exists()  # the oldest goes, not the newest
+    big = write("big", 250)
+    # the older files are not enough: the young one goes too (oldest first), the cap holds
+    assert store.prune() == 300 and sorted(p.name for p in tmp_path.iterdir()) == ["big"]
+    assert store.total() <= 300
+    assert store.prune(reserve=100) == 250 and not big.exists()  # room for 100 more bytes
+    write("later", 10)
     now[0] += 1e4
-    assert store.prune() == 500 and q.exists()  # over the cap: the oldest first, until under it
     assert store.prune(max_age_s=3600) == 10 and not list(tmp_path.iterdir())  # and by age
 
 
