@@ -2,8 +2,9 @@
 
 Each endpoint takes its values raw (``preprocess=False``) and checks them itself, one schema each
 (types and ranges: ``schema``, ``settings.parse_scales`` / ``parse_levels``); a refusal is a short
-message naming the parameter. Both are heavy work (``limits.HEAVY``): they share the app's heavy
-slots with the page, and ``/analyze`` runs under a time budget and the memory estimate.
+message naming the parameter. ``/analyze`` is heavy work (``limits.HEAVY``): it shares the app's heavy
+slots with the page and runs under a time budget and the memory estimate; ``/project`` (a decode and
+arithmetic) has its own queue.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def api_analyze(image: Any, scales: Any, levels: Any, request: gr.Request = None
 
 
 @_errors_as_messages
-def api_project(image: Any, box: Any, scale_rule: Any, projection: Any, request: gr.Request = None) -> dict:
+def api_project(image: Any, box: Any, scale_rule: Any, projection: Any) -> dict:
     """One window (x1, y1, x2, y2 in image pixels) through scale selection and projection:
     report.window_report (paper scales S) plus the cells of the chosen projection rule."""
     box = _box(box)
@@ -123,9 +124,7 @@ def api_project(image: Any, box: Any, scale_rule: Any, projection: Any, request:
                                                                        "en")
     projection = "paper" if projection in (None, "") else check_choice(projection, geometry.PROJECTION_RULES,
                                                                        "projection rule", "en")
-    path = _image(image)
-    with limits.heavy("/project", _session(request)):
-        img, notices = load_image(path)
+    img, notices = load_image(_image(image))
     wh = (img.shape[1], img.shape[0])
     try:
         box = proposals.validate_boxes(box, wh)
@@ -148,6 +147,7 @@ def create_endpoints() -> None:
         projection = gr.Textbox(label="projection", value="paper")
         out = gr.JSON(label="result")
         btn, btn2 = gr.Button("api", visible=False), gr.Button("api2", visible=False)
-    heavy = {"preprocess": False, "concurrency_id": limits.HEAVY, "concurrency_limit": limits.HEAVY_CONCURRENCY}
-    btn.click(api_analyze, [image, scales, levels], out, api_name="analyze", **heavy)
-    btn2.click(api_project, [image, box, scale_rule, projection], out, api_name="project", **heavy)
+    heavy = {"concurrency_id": limits.HEAVY, "concurrency_limit": limits.HEAVY_CONCURRENCY}
+    btn.click(api_analyze, [image, scales, levels], out, api_name="analyze", preprocess=False, **heavy)
+    # light (a decode and arithmetic): its own queue, so that it does not wait behind analyses
+    btn2.click(api_project, [image, box, scale_rule, projection], out, api_name="project", preprocess=False)

@@ -1,7 +1,7 @@
 """What one request may cost: memory (estimated before it runs), time (a budget checked between its
 stages) and a share of the machine (one concurrency limit for all heavy work, page and API alike).
 
-Heavy events (Analyze, "why SPP", the exports, ``/analyze``, ``/project``) share the Gradio
+Heavy events (Analyze, "why SPP", the exports, ``/analyze``) share the Gradio
 concurrency id :data:`HEAVY`, limited to :data:`HEAVY_CONCURRENCY` at once across the whole app, and
 a process-wide semaphore of the same size (for calls that do not come through the queue). Each runs
 under a :class:`Budget`: ``REQUEST_SECONDS`` of wall time, checked wherever the analysis reports

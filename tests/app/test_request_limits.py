@@ -190,19 +190,27 @@ def test_heavy_work_has_one_time_budget(app_url, monkeypatch):
     assert r["success"] is False and r["error"].startswith("/analyze: stopped after its time budget"), r
 
 
-def test_page_and_api_share_the_heavy_slots(app_url):
+def test_page_and_api_share_the_heavy_slots_and_take_raw_values(app_url):
     page = rawclient.Page(app_url)
     heavy = [d for d in page.config["dependencies"] if d.get("api_name") in ("analyze", "project")]
     assert len(heavy) == 2
     from sppviz.app import build_app
 
     demo = build_app()
-    ids = {fn.concurrency_id for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") in
-           ("api_analyze", "api_project") or getattr(getattr(fn.fn, "sppviz_handler", None), "__name__", "") in
+    ids = {fn.concurrency_id for fn in demo.fns.values() if getattr(fn.fn, "__name__", "") == "api_analyze"
+           or getattr(getattr(fn.fn, "sppviz_handler", None), "__name__", "") in
            ("analyze_image", "compare_rcnn", "export_lesson_zip", "export_panels")}
     assert ids == {limits.HEAVY}
+    assert {fn.concurrency_id for fn in demo.fns.values() if fn.concurrency_id == limits.HEAVY and
+            getattr(fn.fn, "__name__", "") == "api_project"} == set()  # a decode and arithmetic: light
     assert all(fn.concurrency_limit == limits.HEAVY_CONCURRENCY for fn in demo.fns.values()
                if fn.concurrency_id == limits.HEAVY)
+    # every handler and endpoint takes the raw values (Settings.parse / the API check them), and the upload
+    # is not converted: Gradio re-encoded a 16-bit or RGBA image to RGB
+    ours = [fn for fn in demo.fns.values() if hasattr(fn.fn, "sppviz_handler")
+            or getattr(fn.fn, "__name__", "") in ("api_analyze", "api_project")]
+    assert len(ours) > 30 and not [fn.name for fn in ours if fn.preprocess]
+    assert demo.sppviz_components["image"].image_mode is None
 
 
 def test_a_request_nobody_waits_for_stops(app_url, monkeypatch):
