@@ -7,6 +7,9 @@
    windows), split into proposals / conv / pooling / head / NMS.
 3. The app's analysis object: first analysis and the latency of a window / level / channel change.
 4. Peak memory and a line describing the device.
+
+``--browser`` runs the browser benchmark instead (``bench_browser``: start-up, Analyze and click → figure in
+Chromium), ``--proposals`` selective search's recall against time (``bench_proposals``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sppviz import analysis
 from sppviz.method import proposals, pyramid
 from sppviz.model import synthetic
 from sppviz.model.detector import Detector, postprocess
+from sppviz.tools import bench_browser, bench_proposals
 
 PAPER_WINDOWS = 2000  # windows per image in the paper's timings (selective search, fast mode)
 
@@ -156,7 +160,8 @@ def format_report(res: dict) -> str:
     lines = [f"device: {res['device']}", "", f"## Pooling: {p['case']}", "",
              "| method | ms | × faster than 4× roi_pool |", "|---|---:|---:|"]
     for name, ms in p["ms"].items():
-        lines.append(f"| {name} | {ms:.1f} | {p['speedup_vs_roi_pool_x4'].get(name, 1.0):.3g} |")
+        x = p["speedup_vs_roi_pool_x4"].get(name, 1.0 if name == "roi_pool_x4" else None)
+        lines.append(f"| {name} | {ms:.1f} | {'' if x is None else f'{x:.3g}'} |")
     lines += ["", f"{p['statistic']}; {p['reference_note']}; auto backend: {p['backend_auto']}; "
               f"identical results: {p['identical']}"]
     q = res["pipeline"]
@@ -188,10 +193,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rcnn-windows", type=int, default=64, help="windows the R-CNN path is timed on")
     p.add_argument("--model", default=None)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--browser", action="store_true",
+                   help="instead: what a visitor feels, in Chromium (start-up, Analyze, click → figure)")
+    bench_browser.add_arguments(p)
+    p.add_argument("--proposals", action="store_true",
+                   help="instead: selective search's recall of the ground truth against time (fast / quality, "
+                        "working sizes)")
+    p.add_argument("--proposal-scenes", type=int, default=100, help="generated scenes of the recall curve")
+    p.add_argument("--proposal-sides", type=int, nargs="+", default=list(bench_proposals.SIDES),
+                   help="working sizes (longer side, px) of the recall curve")
+    p.add_argument("--proposal-modes", nargs="+", default=list(bench_proposals.MODES), choices=bench_proposals.MODES)
 
 
 def main(args: argparse.Namespace) -> int:
-    """``python -m sppviz bench``: prints the report (one JSON object with ``--json``); exit code 0."""
+    """``python -m sppviz bench``: prints the report (one JSON object with ``--json``); exit code 0. With
+    ``--browser``, the browser benchmark (``bench_browser``) instead; with ``--proposals``, the recall curve
+    of selective search (``bench_proposals``)."""
+    if getattr(args, "browser", False):
+        return bench_browser.main(args)
+    if getattr(args, "proposals", False):
+        res = bench_proposals.proposal_curve(args.proposal_scenes, args.proposal_sides, args.proposal_modes,
+                                             log=(lambda *_: None) if args.json else print)
+        print(json.dumps(res) if args.json else bench_proposals.format_curve(res))
+        return 0
     res = run(args.repeats, args.rcnn_windows, args.model, log=(lambda *_: None) if args.json else print)
     print(json.dumps(res) if args.json else format_report(res))
     return 0
