@@ -25,7 +25,7 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 
 _limit_malloc_arenas()
 
-from sppviz.app import build_app, launch_kwargs  # noqa: E402 - after the analytics switch
+from sppviz.app import build_app, launch_kwargs, startup  # noqa: E402 - after the analytics switch
 from sppviz.app.limits import HEAVY_CONCURRENCY  # noqa: E402
 
 # Heavy work (Analyze, why SPP, the exports, /analyze) shares one limit across the whole app,
@@ -42,4 +42,7 @@ if __name__ == "__main__":
     log.handlers[-1].setFormatter(logging.Formatter("%(asctime)s sppviz %(levelname)s %(message)s"))
     demo = build_app()
     demo.queue(default_concurrency_limit=LIGHT_CONCURRENCY, max_size=QUEUE_SIZE)
-    demo.launch(**launch_kwargs())
+    # serve the page first; the model, numba's kernels and torchvision load behind it (the status line says so)
+    demo.launch(**launch_kwargs(), prevent_thread_lock=True)
+    startup.begin_warm_up()
+    demo.block_thread()

@@ -306,6 +306,25 @@ def analyze(image: np.ndarray, detector: Detector, scales: Sequence[int] = (pyra
     return p.finish(progress)
 
 
+def warm_up(detector: Detector | None = None) -> dict[str, float]:
+    """Do once what the first analysis of a process would otherwise pay for: load numba's compiled pooling
+    kernel (from its disk cache, or compile it), torchvision (NMS) and, with a ``detector``, its first
+    convolution. Returns the seconds of each step."""
+    out = {}
+    t0 = time.perf_counter()
+    fmap, cells = torch.rand(8, 6, 6), torch.tensor([[0, 0, 5, 5], [1, 1, 3, 4]])
+    pooling.spatial_pyramid_pool(fmap, cells)
+    pooling.spatial_pyramid_pool(fmap, cells, return_argmax=True)
+    t1 = time.perf_counter()
+    postprocess(torch.tensor([[0.9, 0.1]]), torch.zeros((1, 1, 4)))
+    t2 = time.perf_counter()
+    out.update(pooling_kernels_s=t1 - t0, torchvision_s=t2 - t1)
+    if detector is not None:
+        detector.features(np.zeros((64, 64, 3), np.uint8), 64)
+        out["first_conv_s"] = time.perf_counter() - t2
+    return out
+
+
 # ------------------------------------------------------------------ one window, in detail
 
 @dataclass

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import functools
 import os
-import warnings
 from pathlib import Path
 
 import gradio as gr
 
-from sppviz import figures
-from sppviz.app import api, gate, language, limits, panels, progressive
+from sppviz.app import api, gate, language, limits, panels, progressive, startup
 from sppviz.app.events import QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
 from sppviz.app.widgets import I18N, L
 from sppviz.method import presets
-from sppviz.model.weights import load_default_detector, setup_threads
+from sppviz.model.weights import setup_threads
 from sppviz.steps import TABS as STEP_TABS
 
 CSS = (Path(__file__).parent / "static" / "app.css").read_text()
@@ -45,13 +43,9 @@ def spaces_gpu(fn):
 
 
 def build_app() -> gr.Blocks:
-    """The whole app; ``launch(**launch_kwargs())`` serves it."""
+    """The whole app; ``launch(**launch_kwargs())`` serves it. The model, the pooling kernels and the rest
+    of what Analyze needs load on first use, or behind the served page with ``startup.begin_warm_up``."""
     setup_threads()
-    figures.warm_up()
-    try:  # load the model now, so that the first analysis does not wait for it
-        load_default_detector()
-    except (FileNotFoundError, ValueError, OSError) as e:
-        warnings.warn(f"sppviz: {e}; the app will say so when Analyze is pressed", stacklevel=2)
     C: dict[str, gr.components.Component] = {}
     with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
         with gr.Row(equal_height=True):
@@ -66,6 +60,7 @@ def build_app() -> gr.Blocks:
         with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
             inputs.create_ui(C)
         C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
+        status_poll = gr.Timer(startup.POLL_S, active=False)  # runs only while the start-up warm-up does
         with gr.Tabs(elem_id="tabs", overflow_behavior="wrap"):
             for key, elem_id, create in TABS:
                 label = L(f"label:{key}") if key in STEP_TABS else L(key)
@@ -78,6 +73,11 @@ def build_app() -> gr.Blocks:
         gate.install(demo, {id(c): name for name, c in C.items()})  # clear messages for malformed calls
         demo.load(language.initial_language, lang_hint, C["lang"], js=language.LOAD_LANG_JS,
                   api_visibility="private", show_progress="hidden")
+        # start-up: "loading …" in the status line until the warm-up is done
+        demo.load(startup.page_status, None, [C["status"], status_poll], api_visibility="private",
+                  show_progress="hidden", queue=False)
+        status_poll.tick(startup.poll_status, C["state"], [C["status"], status_poll], api_visibility="private",
+                         show_progress="hidden", queue=False)
     return demo
 
 

@@ -90,3 +90,9 @@ def test_errors_of_the_request_come_at_once_and_of_the_search_at_finish(monkeypa
     p.features()  # conv5 is done before the search's error is seen
     with pytest.raises(ValueError, match="no proposal windows"):
         p.finish()
+
+
+def test_warm_up_loads_what_the_first_analysis_needs(detector):
+    t = pipeline.warm_up(detector)
+    assert set(t) == {"pooling_kernels_s", "torchvision_s", "first_conv_s"} and all(v >= 0 for v in t.values())
+    assert "torchvision" in __import__("sys").modules

@@ -15,7 +15,7 @@ from sppviz import analysis
 from sppviz.analysis import pipeline
 from sppviz.analysis.images import load_image
 from sppviz.analysis.workspace import Workspace, with_boxes
-from sppviz.app import limits, panels, progressive, session
+from sppviz.app import limits, panels, progressive, session, startup
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import (
@@ -144,6 +144,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     path = s.image
     if not path:
         fail("err_no_image", s.lang)
+    startup.wait_ready()  # the start-up warm-up loads the model and kernels: wait for it, not do it twice
     img, notices = load_image(path)
     det = detector(s.backbone, s.lang)
     limits.check_request((img.shape[1], img.shape[0]), det.net.trunk, s.scales, s.count)  # before any work
