@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -21,6 +22,7 @@ from sppviz.method import pyramid
 from sppviz.model import backbones
 
 RSS_LIMIT_MB = 2048
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_photo_up_to_2_to_1_keeps_every_allowed_scale():
@@ -100,8 +102,10 @@ def test_the_thin_image_at_the_largest_scale_stays_under_2_gb(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     t0 = time.perf_counter()
+    env = {k: v for k, v in os.environ.items() if k != "SPPVIZ_MODEL"}  # the bundled model
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     proc = subprocess.run([sys.executable, str(script), str(pyramid.MAX_SCALE), "286"], capture_output=True, text=True,
-                          timeout=300, env={k: v for k, v in os.environ.items() if k != "SPPVIZ_MODEL"})
+                          timeout=300, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(next(line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")))
     assert "scale 1600: this 2000×32 image would become 100000×1600" in out["refused"]
