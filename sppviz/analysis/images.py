@@ -40,7 +40,8 @@ def _read(source: str | os.PathLike) -> bytes:
         with open(source, "rb") as f:
             return f.read()
     except FileNotFoundError:
-        raise ImageError("The image file was not found (uploads are kept for a limited time: upload it again).") from None
+        raise ImageError("The image file was not found (uploads are kept for a limited time: "
+                         "upload it again).") from None
     except OSError:  # a directory, no permission ...: never echo the path or the errno text
         raise ImageError("The image file could not be read.") from None
 
