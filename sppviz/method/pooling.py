@@ -38,7 +38,7 @@ gap. So a max over r x r fine bins is exact, not an approximation. The same hold
 fl(i*r / m) = fl(i / n) because i*r/m and i/n are the same real number and IEEE division is
 correctly rounded; so the coarse bin's first and last edges are fine-bin edges, and consecutive
 fine bins j, j+1 meet at the same product p (end ceil(p) - 1, next start floor(p) <= ceil(p)),
-leaving no gap. tests/test_spp.py checks this for every a <= 2048. The "sliding" rule is never
+leaving no gap. tests/method/test_spp.py checks this for every a <= 2048. The "sliding" rule is never
 derived.
 spp_reference() is the slow, obvious loop used as the oracle in tests and benchmarks.
 """
