@@ -47,16 +47,23 @@ STATUS = '#status [data-testid="markdown"]'  # the status line's text (not Gradi
 # wait for a figure's new image (src changed, decoded, one frame later).
 INSTRUMENT_JS = r"""
 (() => {
-  const B = window.__bench = {msgs: [], action: 0, waits: {}};
-  for (const type of ["pointerdown", "keydown"]) {
-    document.addEventListener(type, () => { B.action = performance.now(); }, true);
+  const B = window.__bench = {msgs: [], actions: [], action: 0, waits: {}};
+  for (const type of ["pointerdown", "keydown", "input"]) {  // user input, in the capture phase
+    document.addEventListener(type, () => { B.action = performance.now(); B.actions.push(B.action); }, true);
   }
   const origFetch = window.fetch;
   window.fetch = async function (input, init) {
     const url = typeof input === "string" ? input : (input && input.url) || "";
     const sent = performance.now();
+    const direct = url.includes("/run/") || url.includes("/api/predict");  // an event outside the queue
+    if (direct) B.msgs.push({t: sent, msg: "join_sent", event_id: "direct-" + sent});
     const resp = await origFetch.apply(this, arguments);
-    if (url.includes("/queue/join")) B.msgs.push({t: sent, msg: "join_sent"});
+    if (direct) B.msgs.push({t: performance.now(), msg: "process_completed", event_id: "direct-" + sent});
+    if (url.includes("/queue/join")) {
+      const m = {t: sent, msg: "join_sent", event_id: null};
+      B.msgs.push(m);
+      resp.clone().json().then((j) => { m.event_id = j.event_id; }).catch(() => {});
+    }
     if (!url.includes("/queue/data") || !resp.body) return resp;
     const [mine, theirs] = resp.body.tee();
     (async () => {
@@ -72,7 +79,10 @@ INSTRUMENT_JS = r"""
           const chunk = buf.slice(0, i); buf = buf.slice(i + 2);
           for (const line of chunk.split("\n")) {
             if (!line.startsWith("data:")) continue;
-            try { const m = JSON.parse(line.slice(5)); B.msgs.push({t, msg: m.msg, bytes: line.length}); }
+            try {
+              const m = JSON.parse(line.slice(5));
+              B.msgs.push({t, msg: m.msg, event_id: m.event_id, bytes: line.length});
+            }
             catch (e) { /* not JSON: a heartbeat */ }
           }
         }
@@ -105,6 +115,10 @@ INSTRUMENT_JS = r"""
       return {src_at: srcAt, decoded, painted: performance.now(), fetch: res ? res.responseEnd - res.startTime : null,
               bytes: res ? res.encodedBodySize : null};
     }, limit);
+  };
+  B.idle = () => {  // every event sent so far has its result
+    const done = new Set(B.msgs.filter((m) => m.msg === "process_completed").map((m) => m.event_id));
+    return B.msgs.filter((m) => m.msg === "join_sent").every((m) => m.event_id !== null && done.has(m.event_id));
   };
   B.watchText = (key, sel, pattern, limit) => {  // a new text in sel that matches pattern
     const re = new RegExp(pattern), el0 = document.querySelector(sel), old = el0 ? el0.innerText : "";
@@ -181,16 +195,16 @@ def photo_like(path: Path, variant: int = 0, wh: tuple[int, int] = PHOTO_WH) -> 
     return path
 
 
-def start_app(port: int, env: dict | None = None) -> tuple[subprocess.Popen, float, float]:
-    """``python app.py`` on ``port``; returns (process, t0 = its start on the perf_counter clock, seconds
-    to the page's first HTTP 200)."""
-    app_py = REPO / "app.py"
+def start_app(port: int, env: dict | None = None, repo: Path = REPO) -> tuple[subprocess.Popen, float, float]:
+    """``python app.py`` of the checkout ``repo`` on ``port``; returns (process, t0 = its start on the
+    perf_counter clock, seconds to the page's first HTTP 200)."""
+    app_py = repo / "app.py"
     if not app_py.is_file():
         raise FileNotFoundError(f"{app_py} not found: run the browser benchmark from a checkout of the repo")
     env = {**os.environ, **(env or {}), "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
     log = tempfile.TemporaryFile("w+")  # the app's log (a pipe nobody reads could fill up and stop it)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(app_py)], cwd=str(REPO), env=env, stdout=log, stderr=log, text=True)
+    proc = subprocess.Popen([sys.executable, str(app_py)], cwd=str(repo), env=env, stdout=log, stderr=log, text=True)
     proc.log = log
     url = f"http://127.0.0.1:{port}/"
     while time.perf_counter() - t0 < TIMEOUT_MS / 1000:
@@ -248,23 +262,18 @@ class Driver:
         ``after`` (result → image decoded and painted) with ``fetch_ms`` / ``bytes`` of the new image; None
         when nothing changed within ``limit_ms`` (e.g. a click that selects the window already shown)."""
         p = self.page
-        p.evaluate("() => { window.__bench.msgs = []; window.__bench.action = 0; }")
+        p.evaluate("() => { window.__bench.msgs = []; window.__bench.actions = []; window.__bench.action = 0; }")
         if text is None:
             p.evaluate("([s, l]) => window.__bench.watch('w', s, l)", [sel, limit_ms])
         else:
             p.evaluate("([s, r, l]) => window.__bench.watchText('w', s, r, l)", [*text, limit_ms])
         action()
         r = p.evaluate("async () => { const r = await window.__bench.waits.w; "
-                       "return {...r, action: window.__bench.action, msgs: window.__bench.msgs}; }")
-        if r.get("timeout") or not r["action"]:
+                       "return {...r, actions: window.__bench.actions, msgs: window.__bench.msgs}; }")
+        settle(p)
+        if r.get("timeout") or not r["actions"]:
             return None
-        t0 = r["action"]
-        join = next((m["t"] for m in r["msgs"] if m["msg"] == "join_sent"), None)
-        done = next((m["t"] for m in r["msgs"] if m["msg"] in ("process_completed", "process_generating")), None)
-        return {"total": r["painted"] - t0, "before_request": None if join is None else join - t0,
-                "server": None if join is None or done is None else done - join,
-                "after": None if done is None else r["painted"] - done, "fetch_ms": r.get("fetch"),
-                "bytes": r.get("bytes")}
+        return split(r)
 
     def tab(self, elem_id: str) -> None:
         self.page.click(f"#{elem_id}-button")
@@ -282,6 +291,28 @@ class Driver:
         box.press("Enter")
 
 
+def settle(page, limit_ms: int = 10_000) -> None:
+    """Wait until every event sent so far (the chained ones too) has its result, and 150 ms more: the next
+    input then meets an idle server, as a visitor who looks at the figure does."""
+    page.wait_for_function("() => window.__bench.idle()", timeout=limit_ms)
+    page.wait_for_timeout(150)
+
+
+def split(r: dict) -> dict:
+    """The parts of one measurement ``r`` (page times in ms): the input event that caused the first request
+    after it (the last input before that request), the request's own result message (by its event id)."""
+    msgs, actions = r["msgs"], r["actions"]
+    join = next((m for m in msgs if m["msg"] == "join_sent" and m["t"] >= actions[0]), None)
+    t0 = max((a for a in actions if join is None or a <= join["t"]), default=actions[0])
+    done = None if join is None else next(
+        (m for m in msgs if m["msg"] in ("process_completed", "process_generating") and m["t"] >= join["t"]
+         and (join["event_id"] is None or m.get("event_id") == join["event_id"])), None)
+    return {"total": r["painted"] - t0, "before_request": None if join is None else join["t"] - t0,
+            "server": None if done is None else done["t"] - join["t"],
+            "after": None if done is None else r["painted"] - done["t"], "fetch_ms": r.get("fetch"),
+            "bytes": r.get("bytes")}
+
+
 def analyze_once(d: Driver, load) -> dict:
     """``load()`` puts an image in the input; then Analyze → first figure (the pyramid panel's new image
     painted) and → complete (the status line names the windows), in ms from the click."""
@@ -295,6 +326,7 @@ def analyze_once(d: Driver, load) -> dict:
                    "action: window.__bench.action})")
     if r["first"].get("timeout") or r["done"].get("timeout"):
         raise TimeoutError(f"Analyze did not finish: {r}")
+    settle(p, TIMEOUT_MS)  # the steps chained after Analyze (tabs 10 and 11)
     return {"first_figure_ms": r["first"]["painted"] - r["action"], "complete_ms": r["done"]["painted"] - r["action"]}
 
 
@@ -316,21 +348,18 @@ def interactions(d: Driver, repeats: int) -> dict[str, Samples]:
     for i in range(repeats):
         fx, fy = ((0.3, 0.35), (0.65, 0.6), (0.45, 0.7), (0.7, 0.3))[i % 4]
         run("window click", "#proj-grid", lambda fx=fx, fy=fy: d.click_figure("#win-img", fx, fy))
-        p.wait_for_timeout(400)  # the chained steps finish
     for i in range(repeats):
         run("window number", "#proj-grid", lambda i=i: d.set_number("#win-k", 3 + 7 * i))
-        p.wait_for_timeout(400)
     for i in range(repeats):
         rule = ("original", "fast-rcnn", "paper")[i % 3]
-        run("rule", "#proj-grid", lambda r=rule: p.locator("#projection label", has_text=r).first.click())
-        p.wait_for_timeout(600)
+        run("rule (rules table)", "", lambda r=rule: p.locator("#projection label", has_text=r).first.click(),
+            text=("#rules-table tr.chosen[data-rule]", f"^{rule}"))  # the figures do not depend on the rule
     d.tab("tab-spp")
     for i in range(repeats):
         n = ("n = 6", "n = 2", "n = 3")[i % 3]
         run("level", "#spp-map", lambda n=n: p.locator("#spp-level label", has_text=n).first.click())
     for i in range(repeats):
-        run("channel", "#spp-map", lambda i=i: d.set_number("#spp-channel", (11 * i + 5) % 256))
-        p.wait_for_timeout(300)
+        run("channel", "#spp-map", lambda i=i: d.set_number("#spp-channel", (11 * i + 5) % 64))
     for i in range(repeats):
         fx, fy = ((0.3, 0.3), (0.7, 0.7), (0.5, 0.4))[i % 3]
         run("bin click", "#spp-map", lambda fx=fx, fy=fy: d.click_figure("#spp-values", fx, fy))
@@ -363,8 +392,12 @@ def run(repeats: int = 12, analyses: int = 5, log=print) -> dict:
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("#analyze-btn", timeout=TIMEOUT_MS)
             shown_s = time.perf_counter() - t0
-            page.wait_for_timeout(300)  # the page's load events
-            loading_seen = bool(page.evaluate(f"() => /loading/i.test(document.querySelector('{STATUS}').innerText)"))
+            try:  # the page's load event says whether the warm-up is still running
+                page.wait_for_function(f"() => /loading/i.test(document.querySelector('{STATUS}').innerText)",
+                                       timeout=3000)
+                loading_seen = True
+            except Exception:  # no "loading" within 3 s: the warm-up was done (or never said so)
+                loading_seen = False
             page.wait_for_function(f"() => !/loading|加载/i.test(document.querySelector('{STATUS}').innerText)",
                                    timeout=TIMEOUT_MS)
             res["loading_shown"] = loading_seen
