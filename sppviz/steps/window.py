@@ -94,12 +94,12 @@ def box_scaling_html(d: WindowDetail, lang: str) -> str:
         cx0, cy0, cx1, cy1 = d.cells_by_box_scaling[rule]
         used = rule == d.box_scaling
         mark = f' <span class="used">{t("rules_used", lang)}</span>' if used else ""
-        rows.append(f'<tr class="{"chosen" if used else ""}" data-box-scaling="{rule}" '
+        rows.append(f'<tr class="{"chosen-box" if used else ""}" data-box-scaling="{rule}" '
                     f'data-cells="{cx0},{cy0},{cx1},{cy1}"><td><b>{rule}</b>{mark}</td>'
                     f"<td><code>{x1:.2f}, {y1:.2f}, {x2:.2f}, {y2:.2f}</code></td>"
                     f"<td><code>{cx0}..{cx1}; {cy0}..{cy1}</code></td></tr>")
     cap = t("box_caption", lang, k=d.k, s=d.scale)
-    return (f'<table class="rules box-scaling"><caption>{cap}</caption><thead><tr>{head}</tr></thead>'
+    return (f'<table class="box-scaling"><caption>{cap}</caption><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 

@@ -174,6 +174,6 @@ def test_the_status_line_names_the_preset_and_step_3_shows_both_box_scalings(mod
     d = entry({"state": out["state"]}).detail(out["state"]["k"], (1, 2, 3, 6), None,
                                              settings.Settings.parse(v, ("rules",)).rules)
     assert rows["release"] == ",".join(map(str, d.cells_by_box_scaling["release"])) == ",".join(map(str, d.chosen))
-    assert 'class="chosen" data-box-scaling="release"' in html
+    assert 'class="chosen-box" data-box-scaling="release"' in html
     custom = inputs.analyze_image({**v, "bin_rule": "adaptive", "state": out["state"]})
     assert "rules: **custom**" in custom["status"]

@@ -22,7 +22,9 @@ def test_the_first_step_shows_conv5_before_any_window(model):
     assert {"pyr_img", "pyr_table", "fm_map", "fm_overlay", "fm_scale", "fm_channel", "status"} <= first.keys()
     assert not WINDOW_PANELS & first.keys()  # nothing that needs the windows
     assert "conv5 at scales 480, 688 is ready" in first["status"]
-    assert WINDOW_PANELS <= second.keys() and "pyr_img" not in second  # the second sends only what is new
+    # the second carries the windows' panels and the first step's again (the same files): a tab the page had
+    # not drawn when the first came (feature maps) takes its panels from the last message (seen in Chromium)
+    assert WINDOW_PANELS <= second.keys() and second["fm_map"] == first["fm_map"]
     assert "windows" in second["status"] and second["state"]["sid"]
     merged = inputs.analyze_image(dict(v, state={}))  # the same outputs in one dict
     assert set(merged) == first.keys() | second.keys()
@@ -55,7 +57,7 @@ def test_the_page_event_streams_the_steps(model):
     data = {c: dict(settings.DEFAULTS, image=EXAMPLE, state={}).get(n) for n, c in C.items() if c in bf.inputs}
     parts = list(fn(data, None, progress=None))
     assert len(parts) == 2 and C["pyr_img"] in parts[0] and C["det_after"] in parts[1]
-    assert C["pyr_img"] not in parts[1]
+    assert parts[1][C["fm_map"]] == parts[0][C["fm_map"]]
 
 
 def test_stream_declares_like_a_handler():

@@ -355,17 +355,21 @@ def test_lesson_zip_downloads_with_pngs_and_handout(browser, app_url, tmp_path, 
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         z.extractall(tmp_path / "out")
-    pngs = sorted(n for n in names if n.endswith(".png"))
-    assert len(pngs) >= 15 and {"analysis.json", "handout.html"} <= names
-    for name in pngs:
+    figs = sorted(n for n in names if n.endswith((".png", ".jpg")))  # one per step: photos as JPEG
+    assert len(figs) == 11 and {"analysis.json", "handout.html"} <= names
+    for name in figs:
         with Image.open(tmp_path / "out" / name) as im:
             im.verify()
         with Image.open(tmp_path / "out" / name) as im:
-            assert im.format == "PNG" and im.width >= 800, name
+            assert im.format in ("PNG", "JPEG") and im.width >= 800, name
     html = (tmp_path / "out" / "handout.html").read_text(encoding="utf-8")
+    # one self-contained file: every figure inline (no external image), one section per lesson step
     srcs = re.findall(r'<img[^>]*\bsrc="([^"]+)"', html)
-    assert srcs and set(srcs) <= names and set(srcs) == set(pngs)
-    assert '<html lang="zh-Hans">' in html and "空间金字塔池化" in html
+    assert len(srcs) == 11 and all(src.startswith("data:image/") for src in srcs)
+    assert "http://" not in html and "https://" not in html and html.count('<section id="step-') == 11
+    from sppviz.i18n import t as tr
+
+    assert '<html lang="zh-Hans">' in html and tr("ls_t_bins", "zh") in html
     data = __import__("json").loads((tmp_path / "out" / "analysis.json").read_text(encoding="utf-8"))
     assert data["selected_window"]["index"] == k and data["lang"] == "zh"
     assert page_errors == []

@@ -13,7 +13,8 @@ from sppviz.i18n import t
 from sppviz.model.weights import ASSETS
 from sppviz.steps import detections
 
-DET_OUT = ("det_after", "det_before", "det_table", "det_info", "det_notice", "det_truth", "det_truth_info")
+DET_OUT = ("det_after", "det_before", "det_table", "det_info", "det_notice", "det_scene", "det_truth",
+           "det_truth_info")
 DET_READS = ("state", "thresh", "iou", "classes", "rules")
 SCENE = ASSETS / "examples" / "example_2.jpg"  # the bundled scene one click away from a real photo
 
@@ -46,6 +47,7 @@ def detection_outputs(w, s: Settings, classes: list[str] | None = None) -> dict:
     notice = detections.model_notice(w, s.lang)
     truth, info = detections.truth_figure(w, s.thresh, s.iou, classes, s.rules, s.lang)
     out["det_notice"] = gr.update(value=notice, visible=bool(notice))
+    out["det_scene"] = gr.update(visible=bool(notice))
     out["det_truth"] = gr.update(value=encode_panel(truth) if truth is not None else None, visible=truth is not None)
     out["det_truth_info"] = gr.update(value=info, visible=bool(info))
     return out
@@ -64,6 +66,4 @@ def wire(C: dict) -> None:
     for name in ("thresh", "iou", "classes"):
         C[name].input(**spec(C, change_detections, **QUIET))
     # one click to a bundled scene (the model's own world); Analyze runs it
-    C["det_notice"].change(lambda text: gr.update(visible=bool(text)), C["det_notice"], C["det_scene"],
-                           api_visibility="private", show_progress="hidden")
     C["det_scene"].click(lambda: str(SCENE), None, C["image"], api_visibility="private", show_progress="hidden")

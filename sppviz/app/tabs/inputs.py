@@ -165,7 +165,8 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     first.update(features.render_features(preview, si, 0, s.fm_view, s.lang))
     first["fm_scale"] = gr.update(choices=[(f"s = {v}", i) for i, v in enumerate(s.scales)], value=si)
     first["fm_channel"] = gr.update(value=0, maximum=preview.channels - 1)
-    yield encode_all(first)
+    first = encode_all(first)
+    yield first
     base = pending.finish(progress)
     a = base if s.source == "user" else with_boxes(base, boxes)
     if progress:
@@ -180,7 +181,9 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     out["classes"] = gr.update(choices=list(det.classes), value=list(det.classes))
     out.update(detection_outputs(w, s, classes=list(det.classes)))
     session.touch(st["sid"], w)
-    yield encode_all(out)
+    # the first step's panels again (the same files): a tab the page had not drawn yet when they came
+    # (feature maps) takes them from the last message
+    yield {**{k: v for k, v in first.items() if k != "status"}, **encode_all(out)}
 
 
 # the page's Analyze: the two steps, each shown as it comes (progressive.spec)
