@@ -373,8 +373,17 @@ def interactions(d: Driver, repeats: int) -> dict[str, Samples]:
     return out
 
 
-def run(repeats: int = 12, analyses: int = 5, log=print) -> dict:
-    """Every measurement on a fresh app process; returns the report's numbers."""
+def set_scales(page, scales: tuple[int, ...]) -> None:
+    """Tick exactly ``scales`` among the page's scale boxes."""
+    labels = page.locator("#scales label")
+    for i in range(labels.count()):
+        lab = labels.nth(i)
+        if lab.locator("input").is_checked() != (int(lab.inner_text().strip()) in scales):
+            lab.click()
+
+
+def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...] = (688,)) -> dict:
+    """Every measurement on a fresh app process, Analyze at ``scales``; returns the report's numbers."""
     from playwright.sync_api import sync_playwright
 
     if not os.access(CHROMIUM, os.X_OK):
@@ -405,6 +414,8 @@ def run(repeats: int = 12, analyses: int = 5, log=print) -> dict:
                                 "ready": round(time.perf_counter() - t0, 2)}
             log(f"start-up {res['startup_s']}")
             d = Driver(page)
+            set_scales(page, tuple(scales))
+            res["scales"] = list(scales)
             n_examples = page.locator("#examples .gallery-item").count()
             scenes = []
             for i in range(min(analyses + 1, n_examples)):
@@ -461,6 +472,7 @@ def format_report(res: dict) -> str:
              f"start-up: first HTTP answer {s['first_http']:.2f} s, page shown {s['page_shown']:.2f} s, "
              f"ready {s['ready']:.2f} s after `python app.py` (status line said it was loading: "
              f"{res.get('loading_shown')}; {res.get('warm_up_log')})", "",
+             f"Analyze at scales {', '.join(map(str, res.get('scales', [688])))}:", "",
              "| Analyze | first figure ms (median / max) | complete ms (median / max) | runs |", "|---|---:|---:|---:|"]
     for name, key in (("bundled scene", "analyze_scene"),
                       (f"new {res['photo_wh'][0]}×{res['photo_wh'][1]} photo", "analyze_photo")):
@@ -488,11 +500,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of the browser benchmark (``python -m sppviz bench --browser``)."""
     p.add_argument("--browser-repeats", type=int, default=12, help="samples per kind of event")
     p.add_argument("--browser-analyses", type=int, default=5, help="Analyze runs per kind of image")
+    p.add_argument("--browser-scales", type=int, nargs="+", default=[688], help="the scales ticked for Analyze")
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the report (one JSON object with ``--json``)."""
     quiet = getattr(args, "json", False)
-    res = run(args.browser_repeats, args.browser_analyses, log=(lambda *_: None) if quiet else print)
+    res = run(args.browser_repeats, args.browser_analyses, log=(lambda *_: None) if quiet else print,
+              scales=tuple(args.browser_scales))
     print(json.dumps(res) if quiet else format_report(res))
     return 0
