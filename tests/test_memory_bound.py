@@ -90,7 +90,9 @@ CHILD = textwrap.dedent("""
     out["refuse_s"] = time.perf_counter() - t0
     res = inputs.analyze_image(dict(settings.DEFAULTS, image=path, scales=[int(sys.argv[2])], state={}))
     out["status"] = res["status"]
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak (ru_maxrss would carry over the forking pytest's RSS through fork + exec)
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+    out["peak_mb"] = (int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
     print("RESULT " + json.dumps(out))
 """)
 
