@@ -10,8 +10,9 @@ pooled with the detection pyramid {1, 2, 3, 6} -> 12,800-d per window. Methods:
 - torch / numba: the two backends of sppviz.method.pooling.spatial_pyramid_pool (after a warm-up call),
   each into a fresh output and into a reused one (``out=`` a buffer from ``pooling.OutputBuffers``, as the
   app's analyses pool);
-- write fresh / write reused: filling the 102 MB output once, into fresh pages (allocated as the backends
-  allocate it) and into a buffer already in use: the floor that pooling into memory is measured against.
+- write fresh / write fresh 4k pages / write reused: filling the 102 MB output once, into fresh memory as the
+  backends allocate it (2 MB pages), into fresh ``torch.empty`` memory (4 KB pages) and into a buffer already
+  in use: the floor that pooling into memory is measured against.
 """
 
 import time
@@ -121,11 +122,15 @@ def bench_pooling(repeats: int = 5, seed: int = 0) -> dict:
     def write_fresh():
         pooling.empty_buffer(shape, fmap.dtype, "cpu").fill_(1.0)
 
+    def write_fresh_4k():
+        torch.empty(shape, dtype=fmap.dtype).fill_(1.0)
+
     def write_reused():
         with buffers.take(shape, fmap.dtype) as buf:
             buf.fill_(1.0)
 
     ms["write_fresh"] = _best_ms(write_fresh, repeats)
+    ms["write_fresh_4k_pages"] = _best_ms(write_fresh_4k, repeats)
     ms["write_reused"] = _best_ms(write_reused, repeats)
     result["ms"] = {name: round(value, 1) for name, value in ms.items()}
     result["speedup_vs_roi_pool_x4"] = {
