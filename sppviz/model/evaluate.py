@@ -155,7 +155,8 @@ def format_table(res: dict) -> str:
     for name, m in res["methods"].items():
         aps = " | ".join(f"{100 * a:.1f}" for a in m["ap"])
         lines.append(f"| {name} | {m['images']} | **{100 * m['mAP']:.1f}** | {aps} | {m['s_per_image']:.3f} |")
-    lines.append(f"\nselective search (fast, ≤ 500 px): {res['proposals_s_per_image']:.2f} s / image")
+    side = proposals.WORKING_SIDE
+    lines.append(f"\nselective search (fast, ≤ {side} px): {res['proposals_s_per_image']:.2f} s / image")
     if "rcnn" in res["methods"]:
         r = res["methods"]["rcnn"]
         key = next(k for k in r if k.startswith("slowdown_vs_"))
