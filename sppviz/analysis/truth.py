@@ -54,9 +54,10 @@ def _bundled() -> dict[str, Truth]:
     return out
 
 
-def truth_of(image: np.ndarray) -> Truth | None:
-    """The ground truth of ``image`` (uint8 RGB [H, W, 3]) when it is a bundled scene, else None."""
-    return _bundled().get(image_id(image))
+def truth_of(image: np.ndarray, iid: str | None = None) -> Truth | None:
+    """The ground truth of ``image`` (uint8 RGB [H, W, 3]) when it is a bundled scene, else None; ``iid``:
+    its ``image_id`` when already known (an Analysis has it), so the pixels are not hashed again."""
+    return _bundled().get(iid or image_id(image))
 
 
 def match(det: Detections, truth: Truth, iou: float = MATCH_IOU) -> tuple[np.ndarray, np.ndarray]:

@@ -34,32 +34,33 @@ def draw_detections(a: Analysis, det, cap: int = MAX_DRAWN_DETECTIONS) -> np.nda
 def render_detections(w: Workspace, thresh: float, iou: float, classes: list[str] | None, rules: dict,
                       lang: str) -> dict:
     """Detections at score ≥ ``thresh`` before ("det_before") and after NMS at ``iou`` ("det_after"),
-    their table (after NMS) and a one-line summary."""
+    their table (after NMS), a one-line summary, and on a bundled scene the detections against its ground
+    truth ("det_truth", None elsewhere; "det_truth_info", "" elsewhere)."""
     a = w.a
     before, after = a.detections(thresh, iou, class_indices(a, classes), **rules)
     rows = [[d["label"], d["score"], *d["box"], d["window"]] for d in after.to_list(a.detector.classes)]
     info = t("det_info", lang, after=len(after), before=len(before), thr=thresh, iou=iou)
     if len(before) > MAX_DRAWN_DETECTIONS:
         info += " " + t("det_capped", lang, n=MAX_DRAWN_DETECTIONS)
+    truth, truth_info = truth_figure(w, after, lang)
     return {"det_after": draw_detections(a, after), "det_before": draw_detections(a, before),
-            "det_table": {"headers": [t(k, lang) for k in DET_HEADERS], "data": rows}, "det_info": info}
+            "det_table": {"headers": [t(k, lang) for k in DET_HEADERS], "data": rows}, "det_info": info,
+            "det_truth": truth, "det_truth_info": truth_info}
 
 
 # Okabe-Ito green, vermillion and sky blue: true positives, false positives, missed objects
 TRUE_COLOR, FALSE_COLOR, MISSED_COLOR = (0, 158, 115), (213, 94, 0), (86, 180, 233)
 
 
-def truth_figure(w: Workspace, thresh: float, iou: float, classes: list[str] | None, rules: dict,
-                 lang: str) -> tuple[np.ndarray | None, str]:
-    """On a bundled scene: the detections after NMS marked true (green) or false (vermillion) positives,
+def truth_figure(w: Workspace, after, lang: str) -> tuple[np.ndarray | None, str]:
+    """On a bundled scene: the detections ``after`` NMS marked true (green) or false (vermillion) positives,
     and the objects nobody found (sky blue), with a one-line count; (None, "") on any other image."""
     from sppviz.analysis import truth as gt
 
     a = w.a
-    tr = gt.truth_of(a.image)
+    tr = gt.truth_of(a.image, a.iid)
     if tr is None or tuple(a.detector.classes) != tr.classes:
         return None, ""
-    _, after = a.detections(thresh, iou, class_indices(a, classes), **rules)
     tp, found = gt.match(after, tr)
     names = a.detector.classes
     missed = ~torch.from_numpy(found)

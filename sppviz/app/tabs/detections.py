@@ -45,7 +45,7 @@ def detection_outputs(w, s: Settings, classes: list[str] | None = None) -> dict:
     classes = s.classes if classes is None else classes
     out = detections.render_detections(w, s.thresh, s.iou, classes, s.rules, s.lang)
     notice = detections.model_notice(w, s.lang)
-    truth, info = detections.truth_figure(w, s.thresh, s.iou, classes, s.rules, s.lang)
+    truth, info = out["det_truth"], out["det_truth_info"]
     out["det_notice"] = gr.update(value=notice, visible=bool(notice))
     out["det_scene"] = gr.update(visible=bool(notice))
     out["det_truth"] = gr.update(value=encode_panel(truth) if truth is not None else None, visible=truth is not None)
