@@ -172,7 +172,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     if progress:
         progress(0.95, desc="panels")
     st.setdefault("sid", uuid.uuid4().hex)
-    w = session.store(st["sid"], base, a)
+    w = session.store(st["sid"], base, a, path=path)  # the file: what a rebuild reloads the image from
     session.IMAGE_NAMES.put(st["sid"], Path(str(path)).name)
     st.update(k=w.initial_window(), bin=None, corner=None)
     out = {"status": status(w, st, s)}
