@@ -10,6 +10,10 @@ now and then download the lesson ZIP. Reports the success rate, p50 / p95 latenc
 server's temporary folder (sampled; for a server started here, which gets a fresh folder) against their
 cap, and checks that every answer belongs to the session that asked (its own image size and box). The
 number of requests is bounded; nothing leaves loopback.
+
+``--classroom`` (``--scenario classroom``) runs a class following the teacher instead (``tools.classroom``):
+40 students through the page's own events, mostly on the teacher's scene, with think time between actions;
+it reports p50 / p95 per kind of action, evictions and the server's RSS.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "assets" / "examples").glob("*.jpg"))
 
 
-def _rss_mb(pid: int) -> tuple[float, float]:
+def rss_mb(pid: int) -> tuple[float, float]:
     """(current RSS, peak RSS) of a process in MB, from /proc."""
     fields = {}
     with open(f"/proc/{pid}/status") as f:
@@ -43,7 +47,7 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -61,14 +65,21 @@ def folder_bytes(root: str | Path) -> int:
     return total
 
 
-def start_server(port: int, temp_dir: str | None = None, env_extra: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start ``app.py`` on 127.0.0.1:``port`` (output discarded; ``temp_dir``: its GRADIO_TEMP_DIR) and return
-    once it accepts connections; raises RuntimeError when it exits or takes more than 120 s."""
+def start_server(port: int, temp_dir: str | None = None, env_extra: dict[str, str] | None = None,
+                 log_path: str | Path | None = None) -> subprocess.Popen:
+    """Start ``app.py`` on 127.0.0.1:``port`` (output discarded, or its log, stderr, written to ``log_path``;
+    ``temp_dir``: its GRADIO_TEMP_DIR) and return once it accepts connections; raises RuntimeError when it
+    exits or takes more than 120 s."""
     env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), **(env_extra or {}))
     if temp_dir:
         env["GRADIO_TEMP_DIR"] = temp_dir
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the child holds it
+    try:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    finally:
+        if log_path:
+            err.close()
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -114,7 +125,7 @@ def _session(url: str, i: int, n_requests: int, done: Callable[[], None] | None 
     return out
 
 
-def _own_copy(path: Path, i: int, folder: Path) -> Path:
+def own_copy(path: Path, i: int, folder: Path) -> Path:
     """The example with one pixel changed: each page visitor uploads a file of its own (no shared upload)."""
     from PIL import Image
 
@@ -134,7 +145,7 @@ def _page_session(url: str, i: int, n_requests: int, folder: Path, done: Callabl
     page = rawclient.Page(url)
     sh = f"load{i}"
     out = []
-    path = _own_copy(EXAMPLES[i % len(EXAMPLES)], i, folder)
+    path = own_copy(EXAMPLES[i % len(EXAMPLES)], i, folder)
     for r in range(n_requests):
         t0 = time.perf_counter()
         ok, why = True, ""
@@ -167,7 +178,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_sha
     its temporary folder held (sampled every 0.2 s) with their cap (panels + uploads)."""
     proc, temp_dir = None, None
     if url is None:
-        port = _free_port()
+        port = free_port()
         temp_dir = tempfile.mkdtemp(prefix="sppviz-loadtest-")
         proc = start_server(port, temp_dir, env_extra)
         url = f"http://127.0.0.1:{port}/"
@@ -184,7 +195,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_sha
     sampler.start()
     copies = Path(tempfile.mkdtemp(prefix="sppviz-loadtest-images-"))
     try:
-        rss0 = _rss_mb(pid)[0] if pid else None
+        rss0 = rss_mb(pid)[0] if pid else None
         total = sessions * requests
         warm_at = max(1, total // 3)  # the caches (conv5, proposals) are full by then
         marks: dict = {}
@@ -195,7 +206,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_sha
             with lock:
                 count[0] += 1
                 if pid and count[0] == warm_at:
-                    marks["warm"] = _rss_mb(pid)[0]
+                    marks["warm"] = rss_mb(pid)[0]
 
         t0 = time.perf_counter()
         def visitor(i: int) -> list[dict]:
@@ -213,7 +224,7 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_sha
                "max_s": lat[-1], "wall_s": wall, "failures": [r["why"] for r in results if not r["ok"]][:5]}
         res["page_sessions"] = n_page
         if pid:
-            end, peak = _rss_mb(pid)
+            end, peak = rss_mb(pid)
             res.update(rss_start_mb=rss0, rss_warm_mb=marks.get("warm", end), warm_after_requests=warm_at,
                        rss_end_mb=end, rss_peak_mb=peak, rss_growth_after_warmup_mb=end - marks.get("warm", end))
         if temp_dir:
@@ -240,8 +251,16 @@ def run(url: str | None = None, sessions: int = 16, requests: int = 10, page_sha
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``python -m sppviz loadtest``."""
     p.add_argument("--url", default=None, help="an app already running on 127.0.0.1 (default: start one)")
-    p.add_argument("--sessions", type=int, default=16)
-    p.add_argument("--requests", type=int, default=10, help="requests per session")
+    p.add_argument("--scenario", choices=("visitors", "classroom"), default="visitors",
+                   help="visitors: API and page visitors at once; classroom: a class following the teacher")
+    p.add_argument("--classroom", dest="scenario", action="store_const", const="classroom",
+                   help="the same as --scenario classroom")
+    p.add_argument("--sessions", type=int, default=None, help="16 visitors, or 40 students")
+    p.add_argument("--requests", type=int, default=10, help="requests per session (visitors)")
+    p.add_argument("--events", type=int, default=12, help="actions per student, Analyze first (classroom)")
+    p.add_argument("--ramp-s", type=float, default=15.0, help="the students start within this many seconds")
+    p.add_argument("--think-s", type=float, default=3.0, help="a student's mean pause between actions")
+    p.add_argument("--seed", type=int, default=0, help="the class's plan (images, values, pauses)")
     p.add_argument("--page-share", type=float, default=0.5, help="fraction of the sessions that act as the page")
     p.add_argument("--panel-mb", type=float, default=None, help="the started server's panel cap (SPPVIZ_PANEL_MB)")
     p.add_argument("--upload-mb", type=float, default=None, help="the started server's upload cap (SPPVIZ_UPLOAD_MB)")
@@ -252,13 +271,23 @@ def main(args: argparse.Namespace) -> int:
     """``python -m sppviz loadtest``: exit code 0 when every request succeeded, else 1."""
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise ValueError("the load test only targets this machine (127.0.0.1 / localhost)")
-    if not 1 <= args.sessions <= 64 or not 1 <= args.requests <= 100:
+    classroom = args.scenario == "classroom"
+    sessions = args.sessions or (40 if classroom else 16)
+    if not 1 <= sessions <= 64 or not 1 <= args.requests <= 100:
         raise ValueError("use 1–64 sessions and 1–100 requests per session")
     if not 0.0 <= args.page_share <= 1.0:
         raise ValueError("--page-share is a fraction in 0..1")
+    if not 1 <= args.events <= 60 or not 0 <= args.ramp_s <= 600 or not 0 <= args.think_s <= 60:
+        raise ValueError("use 1–60 events per student, a ramp of 0–600 s and a think time of 0–60 s")
     env = {k: str(v) for k, v in (("SPPVIZ_PANEL_MB", args.panel_mb), ("SPPVIZ_UPLOAD_MB", args.upload_mb))
            if v is not None}
-    res = run(args.url, args.sessions, args.requests, args.page_share, env)
+    if classroom:
+        from sppviz.tools import classroom as scenario
+
+        res = scenario.run(args.url, sessions, args.events, args.ramp_s, args.think_s, args.seed, env)
+        print(json.dumps(res) if args.json else "\n".join(scenario.report_lines(res)))
+        return 0 if res["success_rate"] == 1.0 and res["evictions"]["total"] == 0 else 1
+    res = run(args.url, sessions, args.requests, args.page_share, env)
     if args.json:
         print(json.dumps(res))
     else:

@@ -4,7 +4,9 @@
 are private and reached the way the browser reaches them: ``POST /gradio_api/upload`` for a file, then
 ``POST /gradio_api/queue/join`` with the event's ``fn_index`` and one value per input component, and the
 result from the server-sent events of ``GET /gradio_api/queue/data``. :class:`Page` reads ``/config`` to find
-an event by its trigger's ``elem_id`` and fills every input with the component's current value.
+an event by its trigger's ``elem_id`` and fills every input with the component's current value;
+:class:`Visitor` is one tab of the page: its inputs follow the outputs, and one user action sends every event
+the page would (each trigger's events and their ``.success`` chains).
 """
 
 from __future__ import annotations
@@ -89,3 +91,87 @@ class Page:
         override = {self.by_name[k]: v for k, v in (values or {}).items()}
         data = [override.get(i, self.values.get(i)) for i in dep["inputs"]]
         return join(self.base, dep["id"], data, event_data, session_hash, trigger_id=self.by_name[elem_id])
+
+    def roots(self, elem_id: str, name: str = "click") -> list[dict]:
+        """Every dependency with a server function that ``name`` on ``elem_id`` triggers (the page sends them all)."""
+        cid = self.by_name[elem_id]
+        deps = [d for d in self.config["dependencies"] if [cid, name] in [list(t) for t in d["targets"]]
+                and d.get("backend_fn")]
+        if not deps:
+            raise KeyError(f"no {name!r} event on #{elem_id}")
+        return deps
+
+    def followers(self, dep: dict) -> list[dict]:
+        """The dependencies the page runs after ``dep`` succeeds (``.success`` chains), in order."""
+        return [d for d in self.config["dependencies"] if d.get("trigger_after") == dep["id"]
+                and d.get("backend_fn") and not d.get("trigger_only_on_failure")]
+
+    def examples(self) -> list[dict]:
+        """The FileData of each bundled example as the page's Examples hold it (a click puts it in the image)."""
+        for c in self.config["components"]:
+            if c["type"] == "dataset":
+                return [s[0] for s in c["props"].get("samples") or [] if s and isinstance(s[0], dict)]
+        return []
+
+
+def output(page: Page, dep: dict, data: list | None, elem_id: str) -> Any:
+    """The value ``dep`` sent to the component ``elem_id`` (an update's "value"), or None."""
+    cid = page.by_name[elem_id]
+    for i, v in zip(dep["outputs"], data or [], strict=False):
+        if i == cid:
+            return v.get("value") if isinstance(v, dict) and v.get("__type__") == "update" else v
+    return None
+
+
+class Visitor:
+    """One browser tab of the page: its session and the current values of its inputs, which follow the outputs
+    of every event (as the page's do). ``act`` does what one user action makes the page send: every event the
+    trigger starts, each followed by its ``.success`` chain, one after another."""
+
+    def __init__(self, page: Page, session_hash: str | None = None):
+        self.page = page
+        self.session_hash = session_hash or uuid.uuid4().hex[:12]
+        self.values = dict(page.values)
+        self.stateful = {i for i, c in page.components.items() if c["type"] == "state"}
+
+    def set(self, values: dict[str, Any]) -> None:
+        """Set inputs (elem_id or label key → value), as the user does before triggering an event."""
+        self.values.update({self.page.by_name[k]: v for k, v in values.items()})
+
+    def _join(self, dep: dict, event_data: Any, trigger: int | None) -> dict:
+        data = [self.values.get(i) for i in dep["inputs"]]
+        res = join(self.page.base, dep["id"], data, event_data, self.session_hash, trigger_id=trigger)
+        if res.get("success"):
+            for i, v in zip(dep["outputs"], res.get("data") or [], strict=False):
+                if i in self.stateful:
+                    continue
+                if isinstance(v, dict) and v.get("__type__") == "update":
+                    if "value" in v:
+                        self.values[i] = v["value"]
+                else:
+                    self.values[i] = v
+        return res
+
+    def act(self, elem_id: str, name: str = "click", values: dict[str, Any] | None = None,
+            event_data: Any = None) -> dict:
+        """Set ``values``, trigger ``name`` on ``elem_id`` and run what follows. Returns {"success" (every event
+        succeeded), "error" (the first message the page would show), "joins" (events sent), "first" (the first
+        event's result) and "dep" (its dependency)}."""
+        if values:
+            self.set(values)
+        trigger = self.page.by_name[elem_id]
+        out = {"success": True, "error": None, "joins": 0, "first": None, "dep": None}
+        for root in self.page.roots(elem_id, name):
+            todo = [(root, event_data, trigger)]
+            while todo:
+                dep, evt, trig = todo.pop(0)
+                res = self._join(dep, evt, trig)
+                out["joins"] += 1
+                if out["first"] is None:
+                    out["first"], out["dep"] = res, dep
+                if not res.get("success"):
+                    out["success"] = False
+                    out["error"] = out["error"] or res.get("error") or res.get("text") or "failed"
+                    break
+                todo = [(d, None, None) for d in self.page.followers(dep)] + todo
+        return out
