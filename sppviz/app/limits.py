@@ -33,8 +33,8 @@ HEAVY_CONCURRENCY = int(os.environ.get("SPPVIZ_CONCURRENCY", "2"))
 # takes ~70 s; past this the request stops with a message at its next stage instead of holding a slot.
 REQUEST_SECONDS = float(os.environ.get("SPPVIZ_REQUEST_S", "120"))
 # Memory of one analysis, estimated before it runs (analysis.memory.estimate_bytes). Two at once
-# (HEAVY_CONCURRENCY) plus the caches (1 GB conv5, 1.5 GB sessions) and the process (~1.1 GB) stay well
-# inside a 16 GB cpu-basic Space.
+# (HEAVY_CONCURRENCY) plus the caches (1 GB conv5, 0.75 GB shared analyses, 0.25 GB images: app.session) and
+# the process (~1.1 GB) stay well inside a 16 GB cpu-basic Space.
 REQUEST_BYTES = int(float(os.environ.get("SPPVIZ_REQUEST_MB", "2048")) * 2**20)
 
 SLOTS = threading.BoundedSemaphore(HEAVY_CONCURRENCY)  # heavy requests running now, page and API together
