@@ -157,6 +157,15 @@ def _wait_ready(log_path: Path, proc, timeout: float = 180.0) -> None:
         time.sleep(0.5)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], q: float) -> float:
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))]
@@ -201,6 +210,7 @@ def run(url: str | None = None, sessions: int = 40, events: int = 12, ramp_s: fl
         if proc is not None:
             _wait_ready(log_path, proc)
         rss_start = loadtest.rss_mb(proc.pid)[0] if proc is not None else None
+        cpu_start = cpu_s(proc.pid) if proc is not None else None
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         page = rawclient.Page(url)
@@ -223,6 +233,7 @@ def run(url: str | None = None, sessions: int = 40, events: int = 12, ramp_s: fl
         if proc is not None:
             end, hwm = loadtest.rss_mb(proc.pid)
             res["rss_mb"] = {"start": rss_start, "peak": max(peak[0], end), "end": end, "peak_process": hwm}
+            res["server_cpu_s"] = cpu_s(proc.pid) - cpu_start  # / wall_s: the cores the class kept busy
         return res
     finally:
         stop.set()
@@ -253,5 +264,7 @@ def report_lines(res: dict) -> list[str]:
         r = res["rss_mb"]
         lines.append(f"RSS: start {r['start']:.0f} MB, peak {r['peak']:.0f} MB, end {r['end']:.0f} MB "
                      f"(process peak since start-up {r['peak_process']:.0f} MB)")
+        lines.append(f"server CPU: {res['server_cpu_s']:.1f} s in {res['wall_s']:.1f} s "
+                     f"({res['server_cpu_s'] / res['wall_s']:.2f} cores busy on average)")
     lines += [f"failure: {f}" for f in res["failures"]]
     return lines

@@ -35,6 +35,7 @@ def check(res, sessions, events):
     assert ev["server"] is not None and ev["server"]["evicted"] == 0 and ev["server"]["lost"] == 0
     r = res["rss_mb"]
     assert 0 < r["start"] <= r["peak"] and r["end"] <= r["peak"] <= r["peak_process"]
+    assert 0 < res["server_cpu_s"]
     assert sum(res["mix"].values()) == sessions and all(res["mix"].values())
 
 
