@@ -86,9 +86,9 @@ def analysed(monkeypatch):
     seen = {}
     store = session.store
 
-    def spy(sid, base, a):
+    def spy(sid, base, a, **kw):
         seen["image"] = a.image.copy()
-        return store(sid, base, a)
+        return store(sid, base, a, **kw)
 
     monkeypatch.setattr(session, "store", spy)
     return seen
