@@ -9,8 +9,9 @@ Analyze clicks (a few seconds of a class's traffic) dropped a student's analysis
   the shared [K, 4] tensor), the boxes it drew, its own notices / timings, the image's name and its last
   "why SPP" figures — 3.4 kB for a bundled scene, plus the references (the windows are ≤ 48 kB, one copy per
   distinct analysis). At most ``SESSION_ENTRIES`` (2,048) records, each dropped ``SESSION_TTL_S`` (30 min)
-  after its last use; every ``find`` / ``workspace`` / ``store`` / ``touch`` restarts its clock. Only more than 2,048 sessions used within 30 minutes could push out a
-  recently used one; that is counted (``STATS["evicted"]``, logged).
+  after its last use; every ``find`` / ``workspace`` / ``store`` / ``touch`` restarts its clock. Only more
+  than 2,048 sessions used within 30 minutes could push out a recently used one; that is counted
+  (``STATS["evicted"]``, logged).
 - ``ANALYSES``: analysis key → :class:`Shared` (the proposals' analysis, the one with the drawn boxes, an
   id). The key is the image's content hash, the model, the scales, a digest of the windows and of the
   drawn boxes: sessions that analysed the same image with the same settings share one analysis (conv5 per
