@@ -26,8 +26,12 @@ Three bin rules (``bins``, docs/rules.md):
 spatial_pyramid_pool() pools thousands of windows at once, into a fresh tensor or into ``out`` (a buffer
 reused between calls: ``OutputBuffers``; 2,000 windows x 12,800 floats are 102 MB, and writing them into
 fresh pages costs about as much as the pooling itself). Its backends:
-- "numba": a compiled CPU kernel (``pooling_kernels``), parallel over windows, reading a channels-last copy of the
-  map so that the innermost loop is a contiguous SIMD max over channels;
+- "numba": compiled CPU kernels (``pooling_kernels``), parallel over windows, channels last so that the innermost
+  loop is a contiguous SIMD max over channels. Values of many windows: a sparse table of the map (maxima over
+  2^i x 2^j blocks, ``build_table``), each bin the max of at most 4 blocks, the window's vector transposed to
+  the release layout in 8 x 8 SIMD blocks and written once with non-temporal stores (``table_kernel``,
+  ``pooling_simd``); a few windows, or the argmax: a scan of each bin's cells (``pool_kernel``); the cheaper
+  by cells read (``scan_or_table``);
 - "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
   queried with gathers; used on CUDA tensors and when numba is not installed.
 Both compute only the finest level of a nested pyramid and derive the coarser levels from it:
@@ -76,14 +80,29 @@ _KERNELS: list = []  # [the pooling_kernels module, or None without numba], fill
 def compiled_kernels():
     """The numba kernels (``pooling_kernels``), imported on first use: numba costs ~0.5 s to import, which the
     app's start-up leaves to its warm-up. None when numba is not installed or does not load (a numba that
-    does not match the installed numpy): then the torch backend does everything."""
+    does not match the installed numpy): then the torch backend does everything. The first call also loads
+    every float32 kernel (from numba's disk cache, or compiles them), so that the first analysis after the
+    warm-up does not."""
     if not _KERNELS:
         try:
             from sppviz.method import pooling_kernels
         except Exception:  # ImportError, or numba failing to import
             pooling_kernels = None
+        if pooling_kernels is not None:
+            _load(pooling_kernels)
         _KERNELS.append(pooling_kernels)
     return _KERNELS[0]
+
+
+def _load(k) -> None:
+    """Call each kernel of ``k`` once on tiny float32 arrays of the types ``_pool_numba`` passes."""
+    edges, plan = np.zeros((1, 1), np.int64), np.array([[1, -1, 0, 0, 0]], np.int64)
+    out, arg = np.empty((1, 8), np.float32), np.empty((1, 1), np.int64)
+    table = np.empty((1, 1, 1, 1, 8), np.float32)
+    with k.KERNEL_LOCK:
+        k.pool_kernel(np.zeros((1, 1, 8), np.float32), edges, edges, edges, edges, plan, out, arg, False, False)
+        k.build_table(np.zeros((8, 1, 1), np.float32), table)
+        k.table_kernel(table, edges, edges, edges, edges, plan, out, False)
 
 
 def __getattr__(name: str):
@@ -107,7 +126,7 @@ def check_inputs(fmap: torch.Tensor, cells: torch.Tensor, levels: Sequence[int],
         raise ValueError("fmap must be a float tensor [C, H, W]")
     if min(fmap.shape) < 1:
         raise ValueError(f"fmap must have C, H, W >= 1, got shape {tuple(fmap.shape)}")
-    if torch.isnan(fmap).any():
+    if torch.isnan(fmap.amax()):  # amax propagates NaN (one pass, no mask of the map)
         raise ValueError("fmap contains NaN; max pooling of NaN is not defined here")
     levels = check_levels(levels)
     check_rule(rule)
@@ -296,14 +315,49 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, out=None, chunk_elems=1 << 
 # numba backend: compiled CPU kernel, parallel over windows, channels-last map
 
 
+TABLE_MAX_BYTES = 64 * 2**20  # the numba backend's sparse table: 16 copies of the 2.9 MB conv5 of a 688-px image
+TABLES = OutputBuffers(keep=1, max_bytes=TABLE_MAX_BYTES)  # its memory, reused between calls (no page faults)
+BUILD_WEIGHT = 2  # a table cell costs about two cell reads of a direct scan (two reads and a write)
+
+
+def table_levels(hwc: tuple[int, int, int], itemsize: int, tallest: int, widest: int,
+                 max_bytes: int = TABLE_MAX_BYTES) -> tuple[int, int]:
+    """The sparse table's levels (LI, LJ) for bins up to ``tallest`` x ``widest`` cells of an [H, W, C] map:
+    blocks of 2^i x 2^j cells, i < LI = tallest.bit_length(), j < LJ likewise (a bin is then the max of 4
+    blocks), fewer where LI * LJ copies of the map would exceed ``max_bytes`` (the longer axis first; a bin
+    taller than the largest block is covered by more of them)."""
+    h, w, c = hwc
+    li, lj = max(1, int(tallest).bit_length()), max(1, int(widest).bit_length())
+    while li * lj * h * w * c * itemsize > max_bytes and li * lj > 1:
+        li, lj = (li - 1, lj) if li >= lj else (li, lj - 1)
+    return li, lj
+
+
+def scan_or_table(hwc: tuple[int, int, int], itemsize: int, cells: torch.Tensor, rows: list, cols: list
+                  ) -> tuple[int, int] | None:
+    """Whether the numba backend reads each bin's cells (None) or builds a sparse table (its levels), whichever
+    reads fewer cells, from the windows ``cells`` [K, 4] and the direct levels' bins ``rows`` / ``cols``
+    ([(r0, r1)], [(q0, q1)], each [K, n] inclusive). A scan reads about every cell of every window once per
+    direct level; a table writes LI * LJ copies of the map (BUILD_WEIGHT each) and then reads at most 4 blocks
+    per bin (more where it is capped). A few windows: a scan; the 2,000 windows of an analysis: a table."""
+    h, w, c = hwc
+    areas = int(((cells[:, 2] - cells[:, 0] + 1) * (cells[:, 3] - cells[:, 1] + 1)).sum())
+    scan = areas * len(rows)
+    tallest, widest = max(int((r1 - r0).max()) + 1 for r0, r1 in rows), max(int((q1 - q0).max()) + 1 for q0, q1 in cols)
+    li, lj = table_levels(hwc, itemsize, tallest, widest)
+    per_bin = max(2, -(-tallest // (1 << (li - 1)))) * max(2, -(-widest // (1 << (lj - 1))))  # blocks, at most
+    lookups = len(cells) * sum(r0.shape[1] * q0.shape[1] for (r0, _), (q0, _) in zip(rows, cols, strict=True)) * per_bin
+    return (li, lj) if BUILD_WEIGHT * li * lj * h * w + lookups < scan else None
+
+
 def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
     """Numba backend (CPU). Returns (out [K,D] (``given`` when there is one), argmax [K,D] or None) in fmap's
-    dtype."""
+    dtype. Values only, over many windows: a sparse table of the map and ``table_kernel`` (``scan_or_table``);
+    else ``pool_kernel``, which reads each bin's cells."""
     c = fmap.shape[0]
     k_all = len(cells)
     steps = _plan(levels, rule)
     work = fmap if fmap.dtype in (torch.float32, torch.float64) else fmap.float()  # exact
-    fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()
     # absolute inclusive bin rows / cols of every direct level, side by side: [K, sum(n)]
     direct = [n for n, source in steps if source is None]
     rows = [axis_bins(cells[:, 1], cells[:, 3], n, rule) for n in direct]
@@ -324,8 +378,17 @@ def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
     arg = _empty(out.shape if want_arg else (1, 1), torch.int64, "cpu")
     if k_all:
         k = compiled_kernels()
+        _, h, w = work.shape
+        table = None if want_arg else scan_or_table((h, w, c), work.element_size(), cells, rows, cols)
         with k.KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
-            k.pool_kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg, rule == "release")
+            if table is None:  # the kernel reads a channels-last copy of the map
+                fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()
+                k.pool_kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg, rule == "release")
+            else:  # the table is channels last
+                with TABLES.take((table[0] * table[1] * h * w, c), work.dtype) as t:
+                    t = t.numpy().reshape(*table, h, w, c)
+                    k.build_table(work.contiguous().numpy(), t)
+                    k.table_kernel(t, r0, r1, q0, q1, plan, out.numpy(), rule == "release")
     if given is not None and not direct_out:
         out = given.copy_(out)
     return out.to(fmap.dtype), (arg if want_arg else None)

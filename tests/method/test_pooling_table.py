@@ -1,0 +1,128 @@
+"""The numba backend's sparse-table kernel (``pooling_kernels.table_kernel``, chosen by ``pooling.scan_or_table``)
+against the slow oracle: forced on for every case here (also where a scan would be cheaper), with a table capped
+below the bins' size too (more blocks per bin), channel counts that are not multiples of the 8-lane block
+transpose, levels of fewer than 4 bins, every rule and both float dtypes."""
+
+import pytest
+import torch
+
+from sppviz.method import bins, pooling
+from sppviz.method.bins import axis_bins
+from sppviz.method.pooling import spatial_pyramid_pool, spp_reference
+
+pytestmark = pytest.mark.skipif(pooling.numba is None, reason="numba not installed")
+
+
+def random_cells(k, h, w, gen):
+    ws = torch.randint(1, w + 1, (k,), generator=gen)
+    hs = torch.randint(1, h + 1, (k,), generator=gen)
+    x0 = (torch.rand(k, generator=gen) * (w - ws + 1)).long()
+    y0 = (torch.rand(k, generator=gen) * (h - hs + 1)).long()
+    return torch.stack([x0, y0, x0 + ws - 1, y0 + hs - 1], dim=1)
+
+
+@pytest.fixture(params=["uncapped", "capped"])
+def table(request, monkeypatch):
+    """Make the numba backend take the table path; "capped": a table of at most 2 x 2 levels."""
+    chosen = []
+
+    def always(hwc, itemsize, cells, rows, cols):
+        tallest = max(int((r1 - r0).max()) + 1 for r0, r1 in rows)
+        widest = max(int((q1 - q0).max()) + 1 for q0, q1 in cols)
+        limit = hwc[0] * hwc[1] * hwc[2] * itemsize * (4 if request.param == "capped" else 10**6)
+        chosen.append(pooling.table_levels(hwc, itemsize, tallest, widest, max_bytes=limit))
+        return chosen[-1]
+
+    monkeypatch.setattr(pooling, "scan_or_table", always)
+    return chosen
+
+
+MAPS = [(256, 43, 65, 100), (19, 17, 23, 150), (8, 1, 9, 40), (3, 12, 1, 30), (12, 31, 30, 150)]
+
+
+@pytest.mark.parametrize("levels", [(1, 2, 3, 6), (1, 2, 4, 5), (7, 1, 3), (2,), (4, 8)])
+@pytest.mark.parametrize("rule", ["adaptive", "release"])
+def test_table_path_equals_the_reference(table, levels, rule):
+    gen = torch.Generator().manual_seed(sum(levels) + len(rule))
+    for c, h, w, k in MAPS:
+        signed = torch.randn(c, h, w, generator=gen)
+        fmap = signed if rule == "release" else signed.relu()  # the release's floor of 0 needs negative maxima
+        cells = torch.cat([random_cells(k, h, w, gen), torch.tensor([[0, 0, w - 1, h - 1], [0, 0, 0, 0]])])
+        got = spatial_pyramid_pool(fmap, cells, levels, rule, backend="numba")
+        assert torch.equal(got, spp_reference(fmap, cells, levels, rule)), (levels, rule, (c, h, w))
+    assert len(table) == len(MAPS)  # every case took the table path
+
+
+def test_capped_table_still_covers_tall_bins(table):
+    """One level, bins up to the whole 40 x 50 map: a table of 2 x 2 levels needs up to 20 x 25 blocks per bin."""
+    gen = torch.Generator().manual_seed(7)
+    fmap = torch.randn(10, 40, 50, generator=gen)
+    cells = torch.cat([random_cells(200, 40, 50, gen), torch.tensor([[0, 0, 49, 39]])])
+    got = spatial_pyramid_pool(fmap, cells, (1,), "adaptive", backend="numba")
+    assert torch.equal(got, spp_reference(fmap, cells, (1,)))
+
+
+def test_table_path_sliding_rule(table):
+    """The sliding rule pools every level directly (no derivation) from the same table."""
+    gen = torch.Generator().manual_seed(5)
+    levels = (1, 2, 3, 6)
+    fmap = torch.randn(20, 26, 30, generator=gen)
+    cells = random_cells(3000, 26, 30, gen)
+    sizes = torch.cat([cells[:, 2:3] - cells[:, :1] + 1, cells[:, 3:] - cells[:, 1:2] + 1], dim=1)
+    ok = torch.ones(len(cells), dtype=torch.bool)
+    for n in levels:
+        ok &= (bins.sliding_count(sizes, n) == n).all(dim=1)
+    cells = cells[ok][:100]
+    assert len(cells) > 20
+    got = spatial_pyramid_pool(fmap, cells, levels, "sliding", backend="numba")
+    assert torch.equal(got, spp_reference(fmap, cells, levels, "sliding"))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_table_path_dtypes(table, dtype):
+    gen = torch.Generator().manual_seed(11)
+    fmap = torch.randn(21, 14, 18, generator=gen, dtype=torch.float64).to(dtype)
+    cells = random_cells(150, 14, 18, gen)
+    got = spatial_pyramid_pool(fmap, cells, backend="numba")
+    assert got.dtype == dtype and torch.equal(got, spp_reference(fmap, cells))
+
+
+def test_table_path_ties_and_infinities(table):
+    """Small integers (many exact ties, half zero) and +-inf are ordinary values."""
+    gen = torch.Generator().manual_seed(5)
+    fmap = torch.randint(-3, 4, (16, 20, 25), generator=gen).clamp(min=0).float()
+    fmap[3, 4, 5], fmap[7, 10, 10] = float("inf"), float("-inf")
+    cells = random_cells(300, 20, 25, gen)
+    assert torch.equal(spatial_pyramid_pool(fmap, cells, backend="numba"), spp_reference(fmap, cells))
+
+
+def test_table_path_into_a_reused_output(table):
+    gen = torch.Generator().manual_seed(3)
+    fmap = torch.randn(64, 20, 30, generator=gen).relu()
+    cells = random_cells(250, 20, 30, gen)
+    want = spp_reference(fmap, cells)
+    bufs = pooling.OutputBuffers(keep=1)
+    for _ in range(2):
+        with bufs.take(tuple(want.shape), torch.float32) as out:
+            out.fill_(float("nan"))  # every element must be written
+            assert torch.equal(spatial_pyramid_pool(fmap, cells, out=out), want)
+    out = torch.empty(len(cells) * want.shape[1] + 3)[3:].view(want.shape)  # rows that start off 64-byte lines
+    assert out.data_ptr() % 64 != 0
+    assert torch.equal(spatial_pyramid_pool(fmap, cells, out=out), want)
+
+
+def test_the_choice_between_scan_and_table():
+    """Many windows on a detection-sized map: a table; one window, or a few small ones: a scan."""
+    hwc = (43, 65, 256)
+    gen = torch.Generator().manual_seed(0)
+    many = random_cells(2000, 43, 65, gen)
+    few = torch.tensor([[0, 0, 64, 42]])
+
+    def bins_of(cells, n=6):
+        return ([axis_bins(cells[:, 1], cells[:, 3], n, "adaptive")],
+                [axis_bins(cells[:, 0], cells[:, 2], n, "adaptive")])
+
+    assert pooling.scan_or_table(hwc, 4, many, *bins_of(many)) == (4, 4)  # 6 x 6 bins of up to 8 x 11 cells
+    assert pooling.scan_or_table(hwc, 4, few, *bins_of(few)) is None
+    # capped at 8 copies of the map: (4, 4) -> (3, 4) -> (3, 3) -> (2, 3), the axis with more levels first
+    assert pooling.table_levels(hwc, 4, 8, 11, max_bytes=8 * 43 * 65 * 256 * 4) == (2, 3)
