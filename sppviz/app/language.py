@@ -32,7 +32,7 @@ TAB_KEYS = (*TABS, "tab_lesson")
 EMPTY_TABLES = {"pyr_table": feat_step.PYR_HEADERS, "det_table": det_step.DET_HEADERS,
                 "cmp_table": rcnn.COMPARE_HEADERS, "cmb_table": rcnn.CMB_HEADERS}
 LANG_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", *window.WINDOW_OUT, *pooling.POOL_OUT,
-                                *features.FEAT_OUT, *detections.DET_OUT, "why_summary", *compare.CMP_OUT,
+                                *features.FEAT_OUT, *detections.DET_OUT, "why_summary", "why_fig", *compare.CMP_OUT,
                                 *combine.CMB_OUT, *lesson.LESSON_OUT, *TAB_KEYS, "image")))
 # everything a handler's text depends on, except the image and what only Analyze reads (the page would
 # upload and convert the image again on every switch)
@@ -61,6 +61,8 @@ def switch_language(s: Settings) -> dict:
     why = session.WHY_RESULTS.get(st["sid"])
     if why is not None:
         out["why_summary"] = t("why_summary", lang, **why)
+        if why.get("order"):  # the warped crops of the same windows, captioned in the new language
+            out["why_fig"] = rcnn.warps_of(w.a, why["order"], lang)
     out = encode_all(out)
     out.update(compare.compare_pooling(s))
     out.update(combine.combine_scales(s))

@@ -87,7 +87,8 @@ def wire(C: dict) -> None:
     cmp_after = spec(C, compare.compare_pooling, **QUIET)  # follows the window, levels, level, channel (10-20 ms)
     cmb_all = spec(C, combine.combine_scales, **QUIET)  # follows the analysis and the rules (its detections too)
     cmb_window = spec(C, combine.combine_scales, args={"parts": ("window",)}, **QUIET)
-    after_window = (pool_after, cmp_after, cmb_window)
+    feat_after = spec(C, features.change_features, **QUIET)  # the selected window's cells on the conv5 maps
+    after_window = (pool_after, cmp_after, cmb_window, feat_after)
 
     def chain(dep, *steps):
         for s in steps:
@@ -99,18 +100,18 @@ def wire(C: dict) -> None:
                                concurrency_id=limits.HEAVY)
     analyze["fn"] = spaces_gpu(analyze["fn"])
     analyze["fn"].sppviz_handler = inputs.analyze_image
-    chain(C["analyze"].click(**analyze), cmp_after, cmb_all)
+    chain(C["analyze"].click(**analyze), cmp_after, cmb_all, feat_after)
     chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), *after_window)
     chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)
     chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), *after_window)
     chain(C["clear"].click(**spec(C, window.clear_boxes, **QUIET)), *after_window)
     for name in ("projection", "scale_rule", "bin_rule", "box_scaling"):
         chain(C[name].input(**spec(C, window.change_rules, **QUIET)), pool_after,
-              spec(C, detections.change_detections, **QUIET), cmp_after, cmb_all)
+              spec(C, detections.change_detections, **QUIET), cmp_after, cmb_all, feat_after)
     # a preset sets the controls; the panels of an analysis follow (nothing to refresh before one)
     refresh = [spec(C, h, when_analyzed=True, **QUIET)
                for h in (window.change_rules, pooling.refresh_pooling, detections.change_detections,
-                         compare.compare_pooling, combine.combine_scales)]
+                         compare.compare_pooling, combine.combine_scales, features.change_features)]
     for name in presets.PRESET_NAMES:
         chain(C[f"preset_{name}"].click(**spec(C, inputs.apply_preset, args={"name": name}, **QUIET)), *refresh)
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),

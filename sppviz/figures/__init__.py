@@ -3,7 +3,7 @@
 No Gradio, no model, no matplotlib figures: panels are drawn with numpy slicing, OpenCV
 (resize, anti-aliased dots) and PIL ImageDraw (text), so an interactive panel renders in a few
 milliseconds. matplotlib is used only for its colormap tables and its bundled DejaVu Sans
-font, each loaded once.
+font, each loaded once; Chinese text is set in Noto Sans CJK (figures.text).
 
 Conventions (docs/conventions.md):
 - every function returns a uint8 RGB array [H, W, 3];
@@ -13,8 +13,10 @@ Conventions (docs/conventions.md):
 - conv5 cells are 0-based inclusive (cx0, cy0, cx1, cy1); maps are [H, W] (rows, columns);
   cell (cx, cy) has its receptive-field centre at image pixel offset + stride * (cx, cy);
 - sizes printed in figures are width x height ("918×688 px", "conv5 58×43");
-- text in figures is language-neutral (numbers, symbols, short technical tokens) because the
-  UI translates its own labels; fonts are large and lines thick (projector).
+- every word drawn in a figure is in the page's language: a panel takes ``words``, the i18n
+  tables' templates of the figure texts (``sppviz.i18n.figure_words(lang)``; this package
+  imports nothing from sppviz) and fills them with ``say``; without words a panel draws only
+  numbers, symbols and rule names. Fonts are large and lines thick (projector).
 
 Panels that place data at known pixels accept ``return_layout=True`` and then return
 ``(image, Layout)``; a Layout maps source units (image pixels or conv5 cells) to figure pixels,
@@ -29,7 +31,7 @@ Callers use the names re-exported here (``figures.heatmap``, ``figures.Layout``,
 from __future__ import annotations
 
 from .combine import scale_combination
-from .features import channel_tiles, heatmap, overlay_on_image
+from .features import channel_tiles, feature_map, heatmap, overlay_on_image
 from .palette import (
     BG,
     BLACK,
@@ -50,11 +52,11 @@ from .palette import (
     scale_color,
 )
 from .pooling import argmax_on_image, bin_values, bins_on_map, vector_strip
-from .primitives import Layout, caption, colorbar, hstack, to_png_bytes, vstack
+from .primitives import Layout, caption, colorbar, hstack, legend, to_png_bytes, vstack, with_colorbar
 from .projection import projection_grid, receptive_fields_on_image
 from .pyramid import pyramid_strip, scale_chart
-from .text import FONT, SMALL, fmt2, warm_up
-from .windows import boxes_on_image, detections_on_image, windows_on_image
+from .text import FONT, SMALL, cjk_font_path, fmt2, missing_glyphs, recording, say, warm_up
+from .windows import boxes_on_image, detections_on_image, place_tags, windows_on_image
 
 __all__ = [
     # palette
@@ -62,11 +64,11 @@ __all__ = [
     "WINDOW_COLOR", "SELECTED_COLOR", "UNSELECTED_COLOR", "scale_color", "level_color", "rule_color",
     "class_color", "colorize",
     # text
-    "FONT", "SMALL", "warm_up",
+    "FONT", "SMALL", "warm_up", "say", "recording", "missing_glyphs", "cjk_font_path",
     # primitives
-    "Layout", "fmt2", "to_png_bytes", "hstack", "vstack", "caption", "colorbar",
+    "Layout", "fmt2", "to_png_bytes", "hstack", "vstack", "caption", "colorbar", "with_colorbar", "legend",
     # panels
-    "pyramid_strip", "scale_chart", "heatmap", "overlay_on_image", "channel_tiles", "windows_on_image",
-    "boxes_on_image", "detections_on_image", "projection_grid", "receptive_fields_on_image", "bins_on_map",
-    "bin_values", "argmax_on_image", "vector_strip", "scale_combination",
+    "pyramid_strip", "scale_chart", "heatmap", "feature_map", "overlay_on_image", "channel_tiles",
+    "windows_on_image", "boxes_on_image", "detections_on_image", "place_tags", "projection_grid",
+    "receptive_fields_on_image", "bins_on_map", "bin_values", "argmax_on_image", "vector_strip", "scale_combination",
 ]

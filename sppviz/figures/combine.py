@@ -4,28 +4,31 @@ max over every scale, their difference, and the scale each maximum comes from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .palette import BG, scale_color
 from .pooling import vector_strip
 from .primitives import blank, caption, legend, vstack
+from .text import say
 
 # ----------------------------------------------------------------------------------------
 # combining scales: one best scale per window vs the max over every scale
 
 
 def scale_combination(best, combined, source, level_slices: Sequence[slice], levels: Sequence[int], channels: int,
-                      scales: Sequence[int], best_index: int, width=1100) -> np.ndarray:
+                      scales: Sequence[int], best_index: int, width=1100,
+                      words: Mapping[str, str] | None = None) -> np.ndarray:
     """The two vectors of one window, one above the other on the same colour scale, then their
     difference and the scale each element of the combined vector comes from.
 
     best, combined: [D] (the SPP vector at the chosen scale s*, and the element-wise max over all
     scales, so combined ≥ best); source: [D] int, index into ``scales`` of the scale holding each
     maximum; level_slices / levels / channels: the vector layout (see :func:`vector_strip`). Rows of
-    all four strips are aligned: element e sits at the same column in every strip. Captions are
-    language-neutral ("v_best", "v_max = max_s v_s", "v_max − v_best", "argmax_s").
+    all four strips are aligned: element e sits at the same column in every strip. The captions are
+    formulas ("v_best = SPP(F_s*, w)", "v_max = max_s SPP(F_s, w)", "v_max − v_best", "argmax_s …") and,
+    with words ("cmb_best", "cmb_max", "cmb_diff", "cmb_src"), what they mean in the page's language.
     """
     b = np.asarray(best, np.float64).ravel()
     c = np.asarray(combined, np.float64).ravel()
@@ -67,9 +70,10 @@ def scale_combination(best, combined, source, level_slices: Sequence[slice], lev
                for i, s in enumerate(scales)]
     src_img = vstack([src_img, legend(entries, src_img.shape[1])], pad=0)
     S = ", ".join(str(int(s)) for s in scales)
-    parts = [caption(strip_b, f"v_best = SPP(F_s*, w) · s* = {s_best}", bold=True, position="top", align="left"),
-             caption(strip_c, f"v_max = max_s SPP(F_s, w) · s ∈ {{{S}}}", bold=True, position="top", align="left"),
-             caption(strip_d, f"v_max − v_best (≥ 0) · {100 * float(np.mean(diff > 0)):.1f}% > 0", bold=True,
-                     position="top", align="left"),
-             caption(src_img, "argmax_s SPP(F_s, w) → s", bold=True, position="top", align="left")]
+    p = 100 * float(np.mean(diff > 0))
+    titles = [(strip_b, say(words, "cmb_best", "v_best = SPP(F_s*, w) · s* = {s}", s=s_best)),
+              (strip_c, say(words, "cmb_max", "v_max = max_s SPP(F_s, w) · s ∈ {{{S}}}", S=S)),
+              (strip_d, say(words, "cmb_diff", "v_max − v_best (≥ 0) · {p:.1f}% > 0", p=p)),
+              (src_img, say(words, "cmb_src", "argmax_s SPP(F_s, w) → s"))]
+    parts = [caption(img, title, bold=True, position="top", align="left") for img, title in titles]
     return vstack(parts, pad=18)

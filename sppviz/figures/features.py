@@ -1,7 +1,9 @@
-"""Panels of feature maps: a map as a heatmap, painted on the image, and one tile per channel.
+"""Panels of feature maps: a map as a heatmap (plain, or as a figure with cell indices, the selected
+window's cells and a colour scale), painted on the image, and one tile per channel.
 
 A conv5 map is [h, w] (rows, columns); cell (cx, cy) has its receptive-field centre at image
-pixel offset + stride * (cx, cy) (docs/conventions.md).
+pixel offset + stride * (cx, cy) (docs/conventions.md). Cells are 0-based inclusive
+(cx0, cy0, cx1, cy1).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .palette import FG, colorize, value_range
-from .primitives import Layout, as_rgb, blank, gather, outline, placeholder, upscale_int
+from .palette import BLACK, FG, RGB, SELECTED_COLOR, colorize, value_range
+from .primitives import Layout, as_rgb, blank, gather, outline, placeholder, upscale_int, with_colorbar, with_shape
 from .text import FONT, SMALL, draw_texts, text_height, text_item, text_width
-from .views import image_view
+from .views import frame_with_ticks, image_view, map_body
 
 # ----------------------------------------------------------------------------------------
 # heatmaps
@@ -70,14 +72,51 @@ def heatmap(values2d, size=None, cell_px=None, cmap="viridis", vmin=None, vmax=N
     return body
 
 
+def feature_map(values2d, cells=None, cell_px=None, max_size=900, cmap="viridis", vmin=None, vmax=None,
+                label: str | None = None, window_text: str | None = None, cells_color: RGB = SELECTED_COLOR,
+                return_layout=False):
+    """The whole conv5 map [h, w] as square cells with their indices along the top (columns cx) and the
+    left (rows cy), every k-th when dense; the window's cells (cx0, cy0, cx1, cy1), when given, outlined
+    in cells_color; under it the colour scale (min, three values, max; `label` names the quantity) and a
+    legend line `window_text` for the outline. Cells are cell_px px (default: the map fits max_size).
+    Layout: cells -> figure pixels; rects["window"] is the outline as drawn."""
+    v = np.asarray(values2d, dtype=np.float64)
+    if v.ndim != 2 or v.size == 0:
+        raise ValueError(f"values2d must be a non-empty 2-D array [h, w], got shape {v.shape}")
+    h, w = v.shape
+    cp = int(cell_px) if cell_px is not None else max(1, min(40, int(max_size) // max(h, w)))
+    if cp < 1:
+        raise ValueError(f"cell_px must be >= 1, got {cell_px}")
+    region = (0, 0, w - 1, h - 1)
+    body, lay = map_body(v, region, cp, cmap, vmin, vmax)
+    rects = {}
+    if cells is not None:
+        cx0, cy0, cx1, cy1 = (int(c) for c in cells)
+        if not (0 <= cx0 <= cx1 < w and 0 <= cy0 <= cy1 < h):
+            raise ValueError(f"cells {tuple(cells)} must satisfy 0 <= cx0 <= cx1 < {w}, 0 <= cy0 <= cy1 < {h}")
+        rect = lay.unit_rect(cx0, cy0, cx1, cy1)
+        outline(body, *rect, cells_color, max(2, min(4, cp // 4)), BLACK)
+        rects["window"] = rect
+    lay = Layout(lay.sx, lay.sy, lay.x0, lay.y0, lay.col0, lay.row0, lay.shape, rects, {"cell_px": cp})
+    canvas, lay = frame_with_ticks(body, lay, region)
+    lo, hi = value_range(v, vmin, vmax)
+    entries = [("line", cells_color, window_text)] if cells is not None and window_text else []
+    out = with_colorbar(canvas, lo, hi, cmap, label, entries)
+    if return_layout:
+        return out, with_shape(lay, out)
+    return out
+
+
 def overlay_on_image(image, values2d, stride, offset, alpha=0.55, cmap="inferno", vmin=None, vmax=None,
-                     width=None, return_layout=False):
+                     width=None, cells=None, cells_color: RGB = SELECTED_COLOR, return_layout=False):
     """Each conv5 cell's value painted as a square of side `stride` centred on its
     receptive-field centre (pixel offset + stride * i), blended onto the image.
 
     image [H, W, 3] is the image the map was computed on; values2d [h, w]; cell (x, y) covers
     the pixels with centres in [offset + stride*(x - 1/2), offset + stride*(x + 1/2)). Pixels
-    outside every cell keep the image. width (optional) rescales the output.
+    outside every cell keep the image. cells (cx0, cy0, cx1, cy1), when given: the squares of
+    those cells outlined together in cells_color (rects["window"] in the Layout). width
+    (optional) rescales the output.
     """
     img = as_rgb(image)
     v = np.asarray(values2d, dtype=np.float64)
@@ -101,8 +140,20 @@ def overlay_on_image(image, values2d, stride, offset, alpha=0.55, cmap="inferno"
         paint = gather(col, cy[y0:y1 + 1], cx[x0:x1 + 1])
         region = out[y0:y1 + 1, x0:x1 + 1]
         out[y0:y1 + 1, x0:x1 + 1] = cv2.addWeighted(region, 1.0 - alpha, paint, alpha, 0.0)
+    rects = {}
+    if cells is not None:
+        c0, r0, c1, r1 = (int(c) for c in cells)
+        s, o = float(stride), float(offset)
+        H, W = img.shape[:2]
+        px0, py0 = max(0, int(np.ceil(o + s * (c0 - 0.5)))), max(0, int(np.ceil(o + s * (r0 - 0.5))))
+        px1 = min(W - 1, int(np.ceil(o + s * (c1 + 0.5))) - 1)
+        py1 = min(H - 1, int(np.ceil(o + s * (r1 + 0.5))) - 1)
+        if px0 <= px1 and py0 <= py1:
+            rect = lay.unit_rect(px0, py0, px1, py1)
+            outline(out, *rect, cells_color, 4, BLACK)
+            rects["window"] = rect
     if return_layout:
-        return out, Layout(lay.sx, lay.sy, shape=out.shape[:2],
+        return out, Layout(lay.sx, lay.sy, shape=out.shape[:2], rects=rects,
                            info={"stride": float(stride), "offset": float(offset)})
     return out
 

@@ -8,7 +8,7 @@ Bins follow sppviz.method.bins (docs/rules.md); conv5 cells are 0-based inclusiv
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -29,7 +29,7 @@ from .primitives import (
     vstack,
     with_shape,
 )
-from .text import FONT, SMALL, draw_texts, fmt2, text_height, text_item, text_width
+from .text import FONT, SMALL, draw_texts, fmt2, say, text_height, text_item, text_width
 from .views import choose_view, focus_region, frame_with_ticks, image_view, map_body, resolve_crop
 
 # ----------------------------------------------------------------------------------------
@@ -37,7 +37,8 @@ from .views import choose_view, focus_region, frame_with_ticks, image_view, map_
 
 
 def bins_on_map(fmap2d, cells, bins_x, bins_y, level: int, argmax_cells=None, selected_bin=None, values=None,
-                cell_px=None, max_size=700, cmap="viridis", vmin=None, vmax=None, return_layout=False):
+                cell_px=None, max_size=700, cmap="viridis", vmin=None, vmax=None,
+                words: Mapping[str, str] | None = None, return_layout=False):
     """The bins of one pyramid level on the projected window of one channel's conv5 map.
 
     fmap2d [h, w]; cells (cx0, cy0, cx1, cy1) the projected window (inclusive);
@@ -49,7 +50,9 @@ def bins_on_map(fmap2d, cells, bins_x, bins_y, level: int, argmax_cells=None, se
         farthest from its dot when it fits (only the selected bin's when bins overlap);
         selected_bin (by, bx): thicker outline and a translucent fill.
     The view is the window plus one cell of context, zoomed to fit max_size px; cell indices
-    along the top and left. Layout: cells -> figure; rects["by,bx"] per bin as drawn.
+    along the top and left; a legend "level n=3: 3×3 bins on cells x 7..18, y 3..9" (words["bins"] /
+    words["bins_one"] for a single bin, and words["bins_max"] for the dots, in the page's language).
+    Layout: cells -> figure; rects["by,bx"] per bin as drawn.
     """
     fm = np.asarray(fmap2d, dtype=np.float64)
     if fm.ndim != 2 or fm.size == 0:
@@ -134,8 +137,12 @@ def bins_on_map(fmap2d, cells, bins_x, bins_y, level: int, argmax_cells=None, se
     lay = Layout(lay.sx, lay.sy, lay.x0, lay.y0, lay.col0, lay.row0, lay.shape, rects,
                  {"region": region, "cell_px": cp, "inset": ins})
     canvas, lay = frame_with_ticks(body, lay, region)
-    leg = legend([("line", color, f"n={int(level)}  {ny}×{nx}  x {cx0}..{cx1}  y {cy0}..{cy1}")],
-                 canvas.shape[1])
+    entries = [("line", color, say(words, "bins_one" if nx * ny == 1 else "bins",
+                                   "n={n}  {ny}×{nx}  x {cx0}..{cx1}  y {cy0}..{cy1}", n=int(level), ny=ny, nx=nx,
+                                   cx0=cx0, cx1=cx1, cy0=cy0, cy1=cy1))]
+    if pts is not None and say(words, "bins_max"):
+        entries.append(("dot", color, say(words, "bins_max")))
+    leg = legend(entries, canvas.shape[1])
     out = vstack([canvas, leg], pad=0)
     if return_layout:
         return out, with_shape(lay, out)
@@ -143,10 +150,11 @@ def bins_on_map(fmap2d, cells, bins_x, bins_y, level: int, argmax_cells=None, se
 
 
 def bin_values(values, level: int, selected_bin=None, cell_px=90, cmap="viridis", vmin=None, vmax=None,
-               return_layout=False):
+               words: Mapping[str, str] | None = None, return_layout=False):
     """The n_y x n_x grid of per-bin maxima as coloured cells, each value printed (2 significant
     digits, font sized to fit, black or white by luminance); title "n=3  3×3" in the level
-    colour; the selected bin (by, bx) outlined in white. Layout: bins -> figure; rects["by,bx"]."""
+    colour (words["bv_title"] / words["bv_title_one"]: "level n=3: 3×3 bins" in the page's
+    language); the selected bin (by, bx) outlined in white. Layout: bins -> figure; rects["by,bx"]."""
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2 or v.size == 0:
         raise ValueError(f"values must be a non-empty 2-D array [n_y, n_x], got shape {v.shape}")
@@ -161,7 +169,8 @@ def bin_values(values, level: int, selected_bin=None, cell_px=90, cmap="viridis"
     labels = [[fmt2(v[i, j]) for j in range(nx)] for i in range(ny)]
     widest = max(text_width(s, 100, True) for row in labels for s in row)
     size = int(max(10, min(cp * 0.36, 0.8 * cp * 100 / max(widest, 1))))
-    title = f"n={int(level)}  {ny}×{nx}"
+    title = say(words, "bv_title_one" if nx * ny == 1 else "bv_title", "n={n}  {ny}×{nx}", n=int(level), ny=ny,
+                nx=nx)
     lcol = level_color(level)
     top = text_height(FONT, True) + 16
     gw, gh = nx * cp + (nx + 1) * gap, ny * cp + (ny + 1) * gap
@@ -193,7 +202,7 @@ def bin_values(values, level: int, selected_bin=None, cell_px=90, cmap="viridis"
 
 
 def argmax_on_image(image, points_by_level: dict, window, selected=None, rf_size=None, width=1000,
-                    dim_outside=0.6, crop="auto", return_layout=False):
+                    dim_outside=0.6, crop="auto", words: Mapping[str, str] | None = None, return_layout=False):
     """Each level's per-bin argmax receptive-field centres as dots on the image.
 
     points_by_level {n: [N, 2] (x, y) image pixels}, row-major over bins (by * n_x + bx with
@@ -202,7 +211,8 @@ def argmax_on_image(image, points_by_level: dict, window, selected=None, rf_size
     (level, by, bx): that dot big with a white ring and, with rf_size (px), its receptive field
     (a dashed square of side rf_size centred on the dot). The window is outlined in white and
     the image outside it darkened. crop="auto" zooms on the window, the dots and the selected
-    receptive field (None: the whole image). A legend row "n=1 n=2 ..." is added below.
+    receptive field (None: the whole image). A legend row "n=1 n=2 ..." is added below
+    (words["am_level"]: "maxima at n=1"; words["am_rf"] names the dashed receptive field).
     """
     img = as_rgb(image)
     win = one_box(window)
@@ -248,7 +258,9 @@ def argmax_on_image(image, points_by_level: dict, window, selected=None, rf_size
                    WHITE, 4, cv2.LINE_AA, 4)
         rects["selected"] = (int(px), int(py), int(px), int(py))
     if levels:
-        entries = [("dot", level_color(n), f"n={n}") for n in sorted(levels)]
+        entries = [("dot", level_color(n), say(words, "am_level", "n={n}", n=n)) for n in sorted(levels)]
+        if rf_box is not None and say(words, "am_rf"):
+            entries.append(("dash", level_color(sel_pt[0]), say(words, "am_rf")))
         out = vstack([out, legend(entries, out.shape[1])], pad=0)
     if return_layout:
         return out, Layout(lay.sx, lay.sy, 0, 0, lay.col0, lay.row0, out.shape[:2], rects)
@@ -260,7 +272,8 @@ def argmax_on_image(image, points_by_level: dict, window, selected=None, rf_size
 
 
 def vector_strip(vector, level_slices: Sequence[slice], levels: Sequence[int], channels: int, width=1100,
-                 rows=None, highlight=None, cmap="viridis", vmin=None, vmax=None, return_layout=False):
+                 rows=None, highlight=None, cmap="viridis", vmin=None, vmax=None,
+                 words: Mapping[str, str] | None = None, return_layout=False):
     """The SPP vector [D = C·Σn²] as a heatmap strip, wrapped into rows.
 
     level_slices / levels: the slice of the vector holding each level (bins.level_slices), in
@@ -269,7 +282,8 @@ def vector_strip(vector, level_slices: Sequence[slice], levels: Sequence[int], c
     with its first index, and a legend reads "n=6 · 9216". One element is one pixel column (or
     several when D is small); when `rows` forces more elements per row than pixels, each column
     shows the max of k consecutive elements. highlight: an element index, boxed, with its
-    level / channel / bin in the legend.
+    level / channel / bin in the legend. words ("vec_level", "vec_pick", "vec_where"): the legend's
+    templates in the page's language ("n=6: 9,216 values").
     """
     v = np.asarray(vector, dtype=np.float64).ravel()
     D = v.size
@@ -330,7 +344,8 @@ def vector_strip(vector, level_slices: Sequence[slice], levels: Sequence[int], c
         r, c = b0 // epr, (b0 % epr) // k
         x, y = left + c * pe, 4 + r * row_h
         fill(out, x - 2, y - 2, x, y + band_h + strip_h + 1, BLACK)
-    entries = [("box", level_color(n), f"n={int(n)} · {(sl.stop - (sl.start or 0))}")
+    entries = [("box", level_color(n), say(words, "vec_level", "n={n} · {count}", n=int(n),
+                                           count=sl.stop - (sl.start or 0)))
                for n, sl in zip(levels, level_slices, strict=True)]
     rects = {}
     if highlight is not None:
@@ -343,13 +358,14 @@ def vector_strip(vector, level_slices: Sequence[slice], levels: Sequence[int], c
         outline(out, *rect, WHITE, 3, BLACK)
         rects["highlight"] = rect
         kl = int(level_of[i])
-        desc = f"#{i} = {fmt2(v[i])}"
+        desc = say(words, "vec_pick", "#{i} = {v}", i=i, v=fmt2(v[i]))
         if kl >= 0:
             n = int(levels[kl])
             j = i - (level_slices[kl].start or 0)
             if (level_slices[kl].stop - (level_slices[kl].start or 0)) == int(channels) * n * n:
                 ch, rest = divmod(j, n * n)
-                desc += f"  (n={n}, c={ch}, by={rest // n}, bx={rest % n})"
+                desc = say(words, "vec_where", "#{i} = {v}  (n={n}, c={c}, by={by}, bx={bx})", i=i, v=fmt2(v[i]),
+                           n=n, c=ch, by=rest // n, bx=rest % n)
         entries.append(("box", WHITE, desc))
     out = draw_texts(out, texts)
     out = vstack([out, legend(entries, out.shape[1])], pad=0)

@@ -4,7 +4,7 @@ Arrays are uint8 RGB [H, W, 3]; image pixels are 0-based with pixel i centred at
 (x1, y1, x2, y2) inclusive pixel centres (docs/conventions.md). Rectangles (l, t, r, b) are
 inclusive figure pixels. The shapes (fill, outline, dashed_outline, dot, dim) draw in place,
 clipped to the array; the composition helpers (hstack, vstack, caption, legend, colorbar,
-placeholder) return new arrays.
+with_colorbar, placeholder) return new arrays.
 """
 
 from __future__ import annotations
@@ -367,15 +367,41 @@ def legend(entries: Sequence[tuple], width: int, size: int = FONT, bg: RGB = BG)
     return draw_texts(out, texts)
 
 
-def colorbar(vmin, vmax, cmap="viridis", width=400, height=24, size=SMALL) -> np.ndarray:
-    """A horizontal colour bar with its min and max printed at the ends."""
-    bar = colorize(np.linspace(0.0, 1.0, int(width))[None, :].repeat(int(height), 0), cmap, 0.0, 1.0)
+def colorbar(vmin, vmax, cmap="viridis", width=400, height=24, size=SMALL, label: str | None = None,
+             ticks: int = 0) -> np.ndarray:
+    """A horizontal colour bar with its min and max printed at the ends, `label` (the quantity, in the
+    page's language) before it, and `ticks` evenly spaced interior values printed under tick marks."""
+    width, height = int(width), int(height)
+    bar = colorize(np.linspace(0.0, 1.0, width)[None, :].repeat(height, 0), cmap, 0.0, 1.0)
     lo, hi = fmt2(vmin), fmt2(vmax)
-    left, right = text_width(lo, size) + 12, text_width(hi, size) + 12
-    out = blank(int(height) + 4, left + int(width) + right)
-    out[2:2 + int(height), left:left + int(width)] = bar
-    return draw_texts(out, [text_item(left - 6, out.shape[0] / 2, lo, size, FG, "rm"),
-                            text_item(left + int(width) + 6, out.shape[0] / 2, hi, size, FG, "lm")])
+    lab = text_width(label, size) + 12 if label else 0
+    left, right = lab + text_width(lo, size) + 12, text_width(hi, size) + 12
+    below = text_height(size) + 10 if ticks > 0 else 0
+    out = blank(height + 4 + below, left + width + right)
+    out[2:2 + height, left:left + width] = bar
+    cy = 2 + height / 2
+    texts = [text_item(left - 6, cy, lo, size, FG, "rm"), text_item(left + width + 6, cy, hi, size, FG, "lm")]
+    if label:
+        texts.append(text_item(4, cy, label, size, FG, "lm"))
+    for j in range(1, int(ticks) + 1):
+        f = j / (int(ticks) + 1)
+        x = left + int(round(f * (width - 1)))
+        fill(out, x - 1, 2 + height, x, 2 + height + 5, FG)
+        texts.append(text_item(x, 2 + height + 7, fmt2(float(vmin) + f * (float(vmax) - float(vmin))), size, FG,
+                               "ma"))
+    return draw_texts(out, texts)
+
+
+def with_colorbar(arr, vmin, vmax, cmap="viridis", label: str | None = None, entries: Sequence[tuple] = (),
+                  ticks: int = 3, bar_width: int | None = None) -> np.ndarray:
+    """arr with its colour scale under it (see colorbar: min, `ticks` values, max and `label`) and a legend
+    row of `entries` (kind, colour, text) when there are any."""
+    a = as_rgb(arr)
+    bw = int(bar_width or min(420, max(160, a.shape[1] // 2)))
+    parts = [a, colorbar(vmin, vmax, cmap, width=bw, label=label, ticks=ticks)]
+    if entries:
+        parts.append(legend(entries, a.shape[1]))
+    return vstack(parts, pad=6)
 
 
 def placeholder(w: int = 400, h: int = 120, text: str = "—") -> np.ndarray:

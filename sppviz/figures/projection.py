@@ -8,6 +8,7 @@ inclusive cells (cx0, cy0, cx1, cy1) or continuous map coordinates (docs/convent
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import cv2
 import numpy as np
@@ -27,7 +28,7 @@ from .primitives import (
     vstack,
     with_shape,
 )
-from .text import fmt_coord
+from .text import fmt_coord, say
 from .views import choose_view, frame_with_ticks, image_view, map_body, resolve_crop
 
 # ----------------------------------------------------------------------------------------
@@ -39,7 +40,8 @@ def _is_integral(vals) -> bool:
 
 
 def projection_grid(fmap2d, cells_by_rule: dict, window_on_map=None, cell_px=None, max_size=900,
-                    cmap="viridis", vmin=None, vmax=None, centres=True, return_layout=False):
+                    cmap="viridis", vmin=None, vmax=None, centres=True, words: Mapping[str, str] | None = None,
+                    return_layout=False):
     """The projected window on the conv5 map, one rectangle per projection rule.
 
     fmap2d [h, w]: one channel (or the channel mean); colours are normalised over the whole map.
@@ -49,12 +51,14 @@ def projection_grid(fmap2d, cells_by_rule: dict, window_on_map=None, cell_px=Non
         coordinates (e.g. RoIAlign), drawn centred on exactly those coordinates, not inset.
     window_on_map: (x1, y1, x2, y2) = ((x1 - offset) / stride, ...): the window's extreme pixel
         centres in cell units, so cell i's centre is at i; drawn as a dashed white rectangle
-        through those points. With centres=True (and cells >= 20 px) a small dot marks each
-        cell centre along the window's edges: the paper rule keeps the cells whose centre lies
-        strictly inside the window.
+        through those points. With centres=True (and cells >= 20 px) a small white dot marks
+        each cell centre along the window's edges: the paper rule keeps the cells whose centre
+        lies strictly inside the window (the legend says so when words has "pg_centres").
     The whole map is shown when it fits max_size px with cells >= 16 px; else the region
     around the window and the cells (plus 2 cells) is shown, zoomed. Cell indices are written
-    along the top and left edges; a legend under the map reads "paper  x 7..18  y 3..9".
+    along the top and left edges; a legend under the map reads "paper rule  x 7..18  y 3..9"
+    (words: the templates "pg_window", "pg_rule", "pg_region" and "pg_centres" in the page's
+    language; without them the legend has numbers and rule names only).
     Layout: cells -> figure pixels; rects[rule] = the rectangle as drawn (after inset).
     """
     fm = np.asarray(fmap2d, dtype=np.float64)
@@ -78,7 +82,8 @@ def projection_grid(fmap2d, cells_by_rule: dict, window_on_map=None, cell_px=Non
     region, cp = choose_view((h, w), focus, 2, cell_px, max_size)
     body, lay = map_body(fm, region, cp, cmap, vmin, vmax)
     c0, r0, c1, r1 = region
-    if centres and win is not None and cp >= 20:
+    dots = centres and win is not None and cp >= 20
+    if dots:
         # cell centres along the window's edges: the paper rule keeps those strictly inside
         rad = max(2.0, cp / 16)
         xa, xb = math.floor(win[0]) - 1, math.ceil(win[2]) + 1
@@ -119,12 +124,18 @@ def projection_grid(fmap2d, cells_by_rule: dict, window_on_map=None, cell_px=Non
     canvas, lay = frame_with_ticks(body, lay, region)
     entries = []
     if win is not None:
-        entries.append(("dash", WINDOW_COLOR,
-                        f"x {fmt_coord(win[0])}..{fmt_coord(win[2])}  y {fmt_coord(win[1])}..{fmt_coord(win[3])}"))
+        entries.append(("dash", WINDOW_COLOR, say(words, "pg_window", "x {x0}..{x1}  y {y0}..{y1}",
+                                                  x0=fmt_coord(win[0]), x1=fmt_coord(win[2]),
+                                                  y0=fmt_coord(win[1]), y1=fmt_coord(win[3]))))
     for rule, c in rules.items():
-        fmt = (lambda v: str(int(v))) if _is_integral(c) else fmt_coord
+        integral = _is_integral(c)
+        fmt = (lambda v: str(int(v))) if integral else fmt_coord
         entries.append(("line", rule_color(rule),
-                        f"{rule}  x {fmt(c[0])}..{fmt(c[2])}  y {fmt(c[1])}..{fmt(c[3])}"))
+                        say(words, "pg_rule" if integral else "pg_region", "{rule}  x {x0}..{x1}  y {y0}..{y1}",
+                            rule=rule, x0=fmt(c[0]), x1=fmt(c[2]), y0=fmt(c[1]), y1=fmt(c[3]))))
+    centre_text = say(words, "pg_centres")
+    if dots and centre_text:
+        entries.append(("dot", WHITE, centre_text))
     out = vstack([canvas, legend(entries, canvas.shape[1])], pad=0) if entries else canvas
     if return_layout:
         return out, with_shape(lay, out)
@@ -136,14 +147,17 @@ def projection_grid(fmap2d, cells_by_rule: dict, window_on_map=None, cell_px=Non
 
 
 def receptive_fields_on_image(image, window, centres, rf_boxes=None, color: RGB = SELECTED_COLOR, width=1000,
-                              inside=None, dim_outside=0.7, crop="auto", return_layout=False):
+                              inside=None, dim_outside=0.7, crop="auto", words: Mapping[str, str] | None = None,
+                              return_layout=False):
     """The window, the receptive-field centres of the projected cells and a few RF boxes.
 
     window (x1, y1, x2, y2), centres [N, 2] (x, y) and rf_boxes [M, 4] are image pixels.
     A centre inside the window (x1 <= x <= x2 and y1 <= y <= y2, or as given by `inside` [N]
     bool) is a filled dot, others are hollow rings. RF boxes are thin, semi-transparent.
     crop="auto" zooms on everything drawn plus a margin (None: the whole image; or a box);
-    the view fits width x 0.75*width px. Layout: image pixels -> figure pixels.
+    the view fits width x 0.75*width px. With words ("window", "rf_inside", "rf_outside",
+    "rf_field": the page's language) a legend under the view names what is drawn.
+    Layout: image pixels -> figure pixels.
     """
     img = as_rgb(image)
     win = one_box(window)
@@ -173,6 +187,12 @@ def receptive_fields_on_image(image, window, centres, rf_boxes=None, color: RGB 
     for (x, y), ins in zip(pts, inside, strict=True):
         px, py = lay.to_px(x, y)
         dot(out, px, py, r, color, hollow=not ins)
+    entries = [e for e in (("line", WINDOW_COLOR, say(words, "window")),
+                           ("dot", color, say(words, "rf_inside")) if inside.any() else None,
+                           ("ring", color, say(words, "rf_outside")) if not inside.all() else None,
+                           ("line", color, say(words, "rf_field")) if len(rfb) else None) if e and e[2]]
+    if entries:
+        out = vstack([out, legend(entries, out.shape[1])], pad=0)
     if return_layout:
         return out, Layout(lay.sx, lay.sy, 0, 0, lay.col0, lay.row0, out.shape[:2], {"window": wrect})
     return out

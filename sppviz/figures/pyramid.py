@@ -8,27 +8,28 @@ and the release's.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .palette import BG, FG, luma, scale_color
 from .primitives import Layout, as_rgb, blank, fill, outline, placeholder, resize
-from .text import FONT, draw_texts, text_height, text_item, text_width
+from .text import FONT, draw_texts, say, text_height, text_item, text_width
 
 # ----------------------------------------------------------------------------------------
 # image pyramid
 
 
 def pyramid_strip(images: Sequence[np.ndarray], scales: Sequence[int], conv5_hw: Sequence[tuple[int, int]],
-                  height=360, max_width=None, return_layout=False):
+                  height=360, max_width=None, words: Mapping[str, str] | None = None, return_layout=False):
     """Every scaled image side by side at sizes PROPORTIONAL to their true sizes.
 
     images[i] is the image resized to scale scales[i] (min side = s), uint8 [h_i, w_i, 3];
     conv5_hw[i] = (rows, cols) of its conv5 map. One factor k = height / max(h_i) (or smaller
     if the strip would exceed max_width) shrinks every image, so the largest one is `height`
     px tall. Each image is framed in its scale colour and captioned with three lines:
-    "s=688", "918×688 px" and "conv5 58×43" (width × height for both). Images are bottom
+    "s=688", "918×688 px" and "conv5 58×43" (width × height for both; words["px"] and
+    words["conv5"] are their templates in the page's language, placeholders w and h). Images are bottom
     aligned, like the levels of a pyramid seen from the side. Layout: rects["s=688"] is
     where each image landed (inside its frame); info["k"] the common shrink factor.
     """
@@ -50,8 +51,8 @@ def pyramid_strip(images: Sequence[np.ndarray], scales: Sequence[int], conv5_hw:
         h, w = im.shape[:2]
         small = resize(im, max(1, int(round(w * k))), max(1, int(round(h * k))))
         color = scale_color(s)
-        lines = [(f"s={int(s)}", True, color), (f"{w}×{h} px", False, FG),
-                 (f"conv5 {int(cw)}×{int(ch)}", False, FG)]
+        lines = [(f"s={int(s)}", True, color), (say(words, "px", "{w}×{h}", w=w, h=h), False, FG),
+                 (say(words, "conv5", "conv5 {w}×{h}", w=int(cw), h=int(ch)), False, FG)]
         cw_px = max(small.shape[1] + 2 * frame, max(text_width(t, FONT, b) for t, b, _ in lines) + 8)
         framed = blank(small.shape[0] + 2 * frame, small.shape[1] + 2 * frame, color)
         framed[frame:-frame, frame:-frame] = small
@@ -81,7 +82,8 @@ def pyramid_strip(images: Sequence[np.ndarray], scales: Sequence[int], conv5_hw:
 
 
 def scale_chart(scales, scaled_sides_or_areas, target=224 * 224, chosen_paper: int | None = None,
-                chosen_release: int | None = None, release_target=None, size=(900, 380), kind=None):
+                chosen_release: int | None = None, release_target=None, size=(900, 380), kind=None,
+                words: Mapping[str, str] | None = None):
     """Horizontal bars: the window's scaled area (or side) at each scale in S.
 
     scaled_sides_or_areas[i]: the window's area (or side) in pixels after resizing the image
@@ -89,7 +91,10 @@ def scale_chart(scales, scaled_sides_or_areas, target=224 * 224, chosen_paper: i
         (paper §4.1); 208² for the release, which picks the scale whose scaled window side is
         closest to 208). kind = 'area' | 'side' (default: 'area' when target > 4096).
     chosen_paper / chosen_release: indices into scales (pyramid.select_scale), marked
-        "paper ✓" / "release ✓". Bars are labelled "212²" (√area) or "212" (side).
+        "paper ✓" / "release ✓". Bars are labelled "212²" (√area) or "212" (side). The solid target
+        line is the paper's, the dashed one the release's, each labelled with its name and value.
+    words: "sc_paper" / "sc_release", the two names in the page's language (default: the rule names
+        "paper" / "original").
     """
     scales = [int(s) for s in scales]
     vals = np.asarray(scaled_sides_or_areas, dtype=np.float64).ravel()
@@ -110,21 +115,22 @@ def scale_chart(scales, scaled_sides_or_areas, target=224 * 224, chosen_paper: i
         return f"{int(round(math.sqrt(max(v, 0))))}²" if kind == "area" else f"{int(round(v))}"
 
     n = len(scales)
+    paper, release = say(words, "sc_paper", "paper"), say(words, "sc_release", "original")
     bottom = 8
     left = max(text_width(f"s={s}", FONT, True) for s in scales) + 20
     marks = []
     for i in range(n):
         m = []
         if chosen_paper is not None and i == int(chosen_paper):
-            m.append("paper ✓")
+            m.append(f"{paper} ✓")
         if chosen_release is not None and i == int(chosen_release):
-            m.append("release ✓")
+            m.append(f"{release} ✓")
         marks.append("  ".join(m))
     right = max(text_width(fmt(v), FONT) + (text_width("  " + mk, FONT, True) if mk else 0)
                 for v, mk in zip(vals, marks, strict=True)) + 24
-    lines = [(float(target), "paper", False)]
+    lines = [(float(target), paper, False)]
     if release_target is not None:
-        lines.append((float(release_target), "release", True))
+        lines.append((float(release_target), release, True))
     xmax = max(float(vals.max()), *(v for v, _, _ in lines)) * 1.02 or 1.0
     plot_w = max(50, W - left - right)
     k = plot_w / xmax

@@ -79,6 +79,25 @@ def t(key: str, lang: str = "en", **fmt: object) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def t_count(key: str, count: int, lang: str = "en", /, **fmt: object) -> str:
+    """``t(key, lang, **fmt)`` in the singular form ``key + "_one"`` when ``count`` is 1 ("1 bin", not
+    "1 bins"; Chinese has one form for both)."""
+    return t(f"{key}_one" if int(count) == 1 and f"{key}_one" in EN else key, lang, **fmt)
+
+
+def figure_words(lang: str = "en") -> dict[str, str]:
+    """The templates of the text drawn inside figures (the ``fig_*`` keys, without "fig_") in ``lang``: the
+    ``words`` that :mod:`sppviz.figures` fills in (``figures.say``), since figures import nothing from sppviz."""
+    table = STRINGS.get(lang, EN)
+    return {k[4:]: table.get(k) or v for k, v in EN.items() if k.startswith("fig_")}
+
+
+def class_name(name: str, lang: str = "en") -> str:
+    """A class of the bundled model in ``lang`` ("disc" → "圆盘"); other models' classes as they are."""
+    key = f"cls_{name}"
+    return t(key, lang) if key in EN else name
+
+
 def narrative(key: str, lang: str = "en") -> Narrative:
     """The narrative ``key`` ("nar_spp", "ls_why", …) in ``lang`` (falling back to English) as a record:
     its parts without parsing the translated text. KeyError for a key that is not a narrative."""

@@ -276,7 +276,7 @@ FORMATS: dict[str, str] = {
                        "（✗ 朱红），漏检 **{miss}** 个（天蓝）。检测框与同类、尚未被匹配的物体 IoU ≥ 0.5 即为正确"
                        "（VOC 的规则）。"),
     "det_notice": ("⚠️ 自带的模型只认识 **{n} 种生成的形状**：{classes}。在真实照片上，每个标签都没有意义"
-                   "（人脸可能被认成 *disc*）：请用自带的场景来判断检测结果，或在装有权重时选用 ImageNet AlexNet / "
+                   "（人脸可能被认成 *圆盘*）：请用自带的场景来判断检测结果，或在装有权重时选用 ImageNet AlexNet / "
                    "VGG16。"),
     "win_probs": "所选窗口的类别概率（对所有类别和背景做 softmax）",
     "g_yolo": ("**(d) YOLO 的“SPP”/“SPPF”是另一种算子。** 它并行做步长为 1、带填充的最大池化（如 5、9、13），"
@@ -297,6 +297,62 @@ FORMATS: dict[str, str] = {
     "lesson_done": ("窗口 **#{k}** 的课件（{lang_name}）：{png} 张投影宽度的 PNG（≥ 1600 像素）、analysis.json 和 "
                     "handout.html；共 {mb:.1f} MB，用时 {sec:.1f} 秒。"),
     "lang_name": "简体中文",
+    # ---- plural forms (the key + "_one" when the count is 1; i18n.t_count picks it) ----
+    "spp_ok_one": "层级 {n}：{aw}×{ah} 个格子上的 {nx}×{ny} 个 bin（{rule} 规则）。向量长度 {d:,} = {c} × {bins}。",
+    "g_sliding_row_one": ("- n = {n}：滑动规则得到 **{count}** 个箱{mark}（窗口 {win}，步长 {stride}）；自适应规则得到 "
+                          "{n} 个"),
+    # ---- text drawn inside the figures (i18n.figure_words hands them to sppviz.figures without "fig_") ----
+    "fig_px": "{w}×{h} 像素",
+    "fig_conv5": "conv5 {w}×{h} 格",
+    "fig_channel": "通道 {c}",
+    "fig_cbar": "{what}：",
+    "fig_fm_window": "窗口 #{k}：特征格 x {cx0}..{cx1}，y {cy0}..{cy1}",
+    "fig_fm_window_at": "窗口 #{k} 投影到此尺度：特征格 x {cx0}..{cx1}，y {cy0}..{cy1}（SPP 在 s = {s} 上池化它）",
+    "fig_tile_max": "最大 {v}",
+    "fig_sc_paper": "论文",
+    "fig_sc_release": "官方代码",
+    "fig_window": "窗口",
+    "fig_pg_window": "窗口  x {x0}..{x1}  y {y0}..{y1}",
+    "fig_pg_rule": "{rule} 规则  x {x0}..{x1}  y {y0}..{y1}",
+    "fig_pg_region": "{rule}  x {x0}..{x1}  y {y0}..{y1}",
+    "fig_pg_centres": "特征格中心（论文规则只保留中心严格落在窗口内的格子）",
+    "fig_rf_inside": "中心在窗口内",
+    "fig_rf_outside": "中心在窗口外",
+    "fig_rf_field": "角上特征格的感受野",
+    "fig_bins": "层级 n={n}：特征格 x {cx0}..{cx1}，y {cy0}..{cy1} 上的 {ny}×{nx} 个分格",
+    "fig_bins_one": "层级 n={n}：特征格 x {cx0}..{cx1}，y {cy0}..{cy1} 上的 {ny}×{nx} 个分格",
+    "fig_bins_max": "每个分格的最大值",
+    "fig_bv_title": "层级 n={n}：{ny}×{nx} 个分格",
+    "fig_bv_title_one": "层级 n={n}：{ny}×{nx} 个分格",
+    "fig_sliding": "滑动分格规则：{sx}×{sy} 个分格 ≠ {n}×{n}",
+    "fig_am_level": "n={n} 的最大值",
+    "fig_am_rf": "所选最大值的感受野",
+    "fig_vec_title": "{c} 个通道 × {bins} 个分格 = {d:,} 个值",
+    "fig_vec_level": "n={n}：{count:,} 个值",
+    "fig_vec_pick": "元素 #{i} = {v}",
+    "fig_vec_where": "元素 #{i} = {v}（n={n}，通道 {c}，分格 ({by}, {bx})）",
+    "fig_det_label": "{name} {score:.2f}",
+    "fig_det_true": "✓ {name} {score:.2f}",
+    "fig_det_false": "✗ {name} {score:.2f}",
+    "fig_det_missed": "漏检：{name}",
+    "fig_det_hidden": "另有 {n} 个标签未画出（会与其他标签重叠）",
+    "fig_det_hidden_one": "另有 {n} 个标签未画出（会与其他标签重叠）",
+    "fig_crop": "#{k}  {w}×{h} 像素",
+    "fig_warp": "拉伸为 {w}×{h}",
+    "fig_cmp": "层级 n = {n} · 绿线：RoIAlign 的分格 · 绿点：每个分格内 {sx}×{sy} 个双线性采样点",
+    "fig_cmp_tv": "红框：torchvision 的 roi_pool 读取了其他特征格的分格",
+    "fig_cmb_best": "v_best = SPP(F_s*, w)：只用最佳尺度 s* = {s}",
+    "fig_cmb_max": "v_max = max_s SPP(F_s, w)：在 s ∈ {{{S}}} 上逐元素取最大",
+    "fig_cmb_diff": "v_max − v_best（≥ 0）：{p:.1f}% 的元素 > 0",
+    "fig_cmb_src": "每个最大值来自哪个尺度：argmax_s SPP(F_s, w)",
+    # ---- the bundled model's classes (figures and tables; other models' class names are shown as they are) ----
+    "cls_disc": "圆盘",
+    "cls_ring": "圆环",
+    "cls_box": "方块",
+    "cls_triangle": "三角形",
+    "cls_star": "星形",
+    "cls_cross": "十字",
+    "cls_heart": "心形",
 }
 
 ERRORS: dict[str, str] = {

@@ -6,8 +6,9 @@ one scale per window, window → cells (paper Appendix A), where the cells look,
 (paper §2.3), the fixed-length vector, the detections, why not warp (R-CNN), SPP vs RoIPool vs
 RoIAlign, and one scale or all. Tabs group consecutive steps (``Step.tab``).
 
-A builder takes a :class:`View` (the workspace, the selected window's detail and the settings that
-shape the figure) and returns the step's figure as a uint8 RGB array; the app's tabs draw the same
+A builder takes a :class:`View` (the workspace, the selected window's detail, the settings that
+shape the figure and the language) and returns the step's figure as a uint8 RGB array, every word in
+it in ``View.lang`` (so a Chinese lesson handout gets Chinese figures); the app's tabs draw the same
 figure with the same function, next to their other panels.
 """
 
@@ -43,7 +44,7 @@ def _pyramid(v: View) -> np.ndarray:
 
 
 def _features(v: View) -> np.ndarray:
-    return features.render_features(v.w, v.d.scale_index, v.d.channel, "mean", v.lang)["fm_overlay"]
+    return features.render_features(v.w, v.d.scale_index, v.d.channel, "mean", v.lang, v.d)["fm_overlay"]
 
 
 def _bins(v: View) -> np.ndarray:
@@ -53,7 +54,7 @@ def _bins(v: View) -> np.ndarray:
 def _detections(v: View) -> np.ndarray:
     a = v.w.a
     _, after = a.detections(v.thresh, v.iou, detections.class_indices(a, v.classes), **v.rules)
-    return detections.draw_detections(a, after)
+    return detections.draw_detections(a, after, lang=v.lang)
 
 
 def _compare(v: View) -> np.ndarray:
@@ -77,17 +78,18 @@ STEPS: tuple[Step, ...] = (
     Step("pyramid", "tab_pyramid", "ls_t_pyramid", "nar_pyramid", "pyr_img", _pyramid),
     Step("features", "tab_features", "ls_t_features", "nar_features", "fm_overlay", _features),
     Step("scale", "tab_projection", "ls_t_scale", "nar_projection", "scale_chart",
-         lambda v: window.scale_chart(v.w, v.d)),
-    Step("cells", "tab_projection", "ls_t_cells", "nar_rules", "proj_grid", lambda v: window.projection_grid(v.w, v.d)),
-    Step("rf", "tab_projection", "ls_t_rf", "nar_rf", "rf_img", lambda v: window.receptive_fields(v.w, v.d)),
+         lambda v: window.scale_chart(v.w, v.d, v.lang)),
+    Step("cells", "tab_projection", "ls_t_cells", "nar_rules", "proj_grid",
+         lambda v: window.projection_grid(v.w, v.d, v.lang)),
+    Step("rf", "tab_projection", "ls_t_rf", "nar_rf", "rf_img", lambda v: window.receptive_fields(v.w, v.d, v.lang)),
     Step("bins", "tab_spp", "ls_t_bins", "nar_spp", "spp_map", _bins),
     Step("vector", "tab_spp", "ls_t_vector", "nar_vector", "spp_vector",
-         lambda v: pooling.vector_strip(v.w, v.d, v.level, None)),
+         lambda v: pooling.vector_strip(v.w, v.d, v.level, None, v.lang)),
     Step("detections", "tab_detections", "ls_t_det", "nar_det", "det_after", _detections),
-    Step("why", "tab_why", "ls_t_why", "ls_why", "why_fig", lambda v: rcnn.default_warps(v.w.a)),
+    Step("why", "tab_why", "ls_t_why", "ls_why", "why_fig", lambda v: rcnn.default_warps(v.w.a, v.lang)),
     Step("compare", "tab_compare", "ls_t_compare", "ls_compare", "cmp_fig", _compare),
     Step("combine", "tab_combine", "ls_t_combine", "nar_combine", "cmb_vec",
-         lambda v: rcnn.combine_figure(v.w, v.d.k, v.rules)),
+         lambda v: rcnn.combine_figure(v.w, v.d.k, v.rules, v.lang)),
 )
 TABS: tuple[str, ...] = tuple(dict.fromkeys(s.tab for s in STEPS))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sppviz import figures
 from sppviz.analysis.pipeline import WindowDetail
 from sppviz.analysis.workspace import Workspace
-from sppviz.i18n import t
+from sppviz.i18n import figure_words, t, t_count
 from sppviz.method import bins
 from sppviz.steps.features import IMAGE_WIDTH
 
@@ -59,15 +59,19 @@ def bins_table_html(d: WindowDetail, lang: str) -> str:
     return f'<table class="bins"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def vector_strip(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, int] | None):
-    """The C × Σn² vector with its level boundaries; ``sel_bin`` (by, bx) at ``level`` highlights its element."""
+def vector_strip(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, int] | None, lang: str = "en"):
+    """The C × Σn² vector with its level boundaries, under a title "256 channels × 50 bins = 12,800 values" in
+    ``lang``; ``sel_bin`` (by, bx) at ``level`` highlights its element."""
     li = level_index(d, level)
     n = d.levels[li].n
     hl = None
     if sel_bin is not None:
         hl = (d.level_slices[li].start or 0) + d.channel * n * n + sel_bin[0] * n + sel_bin[1]
-    return figures.vector_strip(d.vector, d.level_slices, [x.n for x in d.levels], w.channels, width=1100,
-                                highlight=hl)
+    levels = [x.n for x in d.levels]
+    strip = figures.vector_strip(d.vector, d.level_slices, levels, w.channels, width=1100, highlight=hl,
+                                 words=figure_words(lang))
+    title = t("fig_vec_title", lang, c=w.channels, bins=sum(x * x for x in levels), d=len(d.vector))
+    return figures.caption(strip, title, bold=True, position="top", align="left")
 
 
 def render_spp(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, int] | None, lang: str,
@@ -85,25 +89,26 @@ def render_spp(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, in
         sel_bin = None
     ch = w.channel(d.scale_index, d.channel)
     argmax = lv.argmax_cells.reshape(-1, 2)
+    words = figure_words(lang)
     bmap = figures.bins_on_map(ch, d.chosen, lv.bins_x, lv.bins_y, n, argmax_cells=argmax, selected_bin=sel_bin,
-                               values=lv.values, max_size=MAP_SIZE)
-    vals = figures.bin_values(lv.values, n, selected_bin=sel_bin, cell_px=bin_cell_px(lv.values.shape))
+                               values=lv.values, max_size=MAP_SIZE, words=words)
+    vals = figures.bin_values(lv.values, n, selected_bin=sel_bin, cell_px=bin_cell_px(lv.values.shape), words=words)
     out = {}
     if "argmax" in parts:
         pts = {x.n: x.argmax_points.reshape(-1, 2) for x in d.levels}
         sel = None if sel_bin is None else (n, sel_bin[0], sel_bin[1])
         out["spp_argmax"] = figures.argmax_on_image(a.image, pts, d.box, selected=sel, rf_size=g.size / d.factor,
-                                                    width=IMAGE_WIDTH)
+                                                    width=IMAGE_WIDTH, words=words)
     if "vector" in parts:
-        out["spp_vector"] = vector_strip(w, d, level, sel_bin)
+        out["spp_vector"] = vector_strip(w, d, level, sel_bin, lang)
     cx0, cy0, cx1, cy1 = d.chosen
     aw, ah = cx1 - cx0 + 1, cy1 - cy0 + 1
     alt = None
     try:
         sx, sy = bins.bin_edges(aw, n, "sliding"), bins.bin_edges(ah, n, "sliding")
         if (len(sx), len(sy)) != (n, n):
-            alt = figures.caption(figures.bins_on_map(ch, d.chosen, sx, sy, n, max_size=MAP_SIZE),
-                                  f"sliding: {len(sx)}×{len(sy)} ≠ {n}×{n}", bold=True, position="top")
+            alt = figures.caption(figures.bins_on_map(ch, d.chosen, sx, sy, n, max_size=MAP_SIZE, words=words),
+                                  t("fig_sliding", lang, sx=len(sx), sy=len(sy), n=n), bold=True, position="top")
     except ValueError:
         pass
     warn = []
@@ -113,8 +118,8 @@ def render_spp(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, in
         if x.note and (d.bin_rule == "sliding" or d.error or x.n == n):
             warn.append(t("spp_warn_note", lang, n=x.n, note=x.note))
     levels = [x.n for x in d.levels]
-    text = t("spp_ok", lang, n=n, nx=nx, ny=ny, aw=aw, ah=ah, rule=d.bin_rule, d=len(d.vector), c=w.channels,
-             bins=sum(x * x for x in levels))
+    text = t_count("spp_ok", nx * ny, lang, n=n, nx=nx, ny=ny, aw=aw, ah=ah, rule=d.bin_rule, d=len(d.vector),
+                   c=w.channels, bins=sum(x * x for x in levels))
     if sel_bin is not None and _all_zero(ch, d, lv, sel_bin):  # ReLU zeros everywhere: no cell is "the" maximum
         text += "  \n" + t("bin_picked_zero", lang, by=sel_bin[0], bx=sel_bin[1], n=n)
     elif sel_bin is not None:
@@ -135,15 +140,18 @@ def _all_zero(ch, d: WindowDetail, lv, sel_bin: tuple[int, int]) -> bool:
     return bool((ch[cy0 + y0:cy0 + y1 + 1, cx0 + x0:cx0 + x1 + 1] == 0).all())
 
 
-def bin_layout(w: Workspace, d: WindowDetail, level: int, panel: str) -> figures.Layout:
-    """The layout of the per-bin maxima (``panel="values"``) or bins-on-map (``"map"``) panel, whose
-    ``rects`` map "by,bx" to the bin's rectangle in figure pixels (for clicks)."""
+def bin_layout(w: Workspace, d: WindowDetail, level: int, panel: str, lang: str = "en") -> figures.Layout:
+    """The layout of the per-bin maxima (``panel="values"``) or bins-on-map (``"map"``) panel as drawn in
+    ``lang`` (a title's width can move the grid), whose ``rects`` map "by,bx" to the bin's rectangle in
+    figure pixels (for clicks)."""
     lv = d.levels[level_index(d, level)]
+    words = figure_words(lang)
     if panel == "values":
-        _, lay = figures.bin_values(lv.values, lv.n, cell_px=bin_cell_px(lv.values.shape), return_layout=True)
+        _, lay = figures.bin_values(lv.values, lv.n, cell_px=bin_cell_px(lv.values.shape), words=words,
+                                    return_layout=True)
     else:
         _, lay = figures.bins_on_map(w.channel(d.scale_index, d.channel), d.chosen, lv.bins_x, lv.bins_y, lv.n,
-                                     max_size=MAP_SIZE, return_layout=True)
+                                     max_size=MAP_SIZE, words=words, return_layout=True)
     return lay
 
 

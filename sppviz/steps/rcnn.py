@@ -11,7 +11,7 @@ from sppviz import figures
 from sppviz.analysis import compare
 from sppviz.analysis.pipeline import Analysis, WindowDetail
 from sppviz.analysis.workspace import Workspace
-from sppviz.i18n import t
+from sppviz.i18n import figure_words, t, t_count
 from sppviz.method import bins, geometry, roipool
 from sppviz.model.detector import RCNN_SIZE, warp_crops
 
@@ -24,8 +24,9 @@ COMPARE_HEADERS = ("cmp_h_method", "cmp_h_region", "cmp_h_max", "cmp_h_mean")
 CMB_HEADERS = ("cmb_h_scale", "cmb_h_cells", "cmb_h_size", "cmb_h_best", "cmb_h_share")
 
 
-def warp_figure(image: np.ndarray, windows: torch.Tensor, ids: list[int]) -> np.ndarray:
-    """Each window's crop as it is (aspect kept, ~WHY_CROP_H px high) next to R-CNN's 224×224 warp."""
+def warp_figure(image: np.ndarray, windows: torch.Tensor, ids: list[int], lang: str = "en") -> np.ndarray:
+    """Each window's crop as it is (aspect kept, ~WHY_CROP_H px high) next to R-CNN's 224×224 warp, captioned
+    in ``lang``."""
     h, w = image.shape[:2]
     warps = warp_crops(image, windows, RCNN_SIZE)
     pairs = []
@@ -36,36 +37,37 @@ def warp_figure(image: np.ndarray, windows: torch.Tensor, ids: list[int]) -> np.
         ch, cw = crop.shape[:2]
         f = min(WHY_CROP_H / ch, WHY_CROP_MAX_W / cw)
         shown = cv2.resize(crop, (max(1, round(cw * f)), max(1, round(ch * f))), interpolation=cv2.INTER_LINEAR)
-        pairs.append(figures.hstack([figures.caption(shown, f"#{k}  {cw}×{ch} px"),
-                                     figures.caption(warp, f"warp {warp.shape[1]}×{warp.shape[0]}")],
+        pairs.append(figures.hstack([figures.caption(shown, t("fig_crop", lang, k=k, w=cw, h=ch)),
+                                     figures.caption(warp, t("fig_warp", lang, w=warp.shape[1], h=warp.shape[0]))],
                                     pad=12, align="center"))
     rows = [figures.hstack(pairs[i:i + 2], pad=48) for i in range(0, len(pairs), 2)]
     return figures.vstack(rows, pad=24)
 
 
-def warps_of(a: Analysis, order: torch.Tensor) -> np.ndarray:
+def warps_of(a: Analysis, order: torch.Tensor, lang: str = "en") -> np.ndarray:
     """The warp figure of the most distorted among the windows ``order`` (indices into a.windows)."""
     wins = a.windows[order]
     show = compare.most_distorted(wins, WHY_FIG_WINDOWS)
-    return warp_figure(a.image, wins[show], [int(order[i]) for i in show])
+    return warp_figure(a.image, wins[show], [int(order[i]) for i in show], lang)
 
 
-def default_warps(a: Analysis) -> np.ndarray:
+def default_warps(a: Analysis, lang: str = "en") -> np.ndarray:
     """The warp figure of the WHY_N default best-scoring windows (what step 6 shows after a measurement)."""
-    return warps_of(a, compare.ranked_windows(a)[:WHY_N[2]])
+    return warps_of(a, compare.ranked_windows(a)[:WHY_N[2]], lang)
 
 
 def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlignSamples,
-                   tv: roipool.RoIPoolCells | None = None) -> np.ndarray:
+                   tv: roipool.RoIPoolCells | None = None, lang: str = "en") -> np.ndarray:
     """The cells SPP and RoIPool read, RoIAlign's bins and sample points, on one crop of the map [H, W];
-    with ``tv``, the bins where torchvision's roi_pool reads other cells than the exact rule, in red."""
+    with ``tv``, the bins where torchvision's roi_pool reads other cells than the exact rule, in red. The
+    caption and legend are in ``lang``."""
     b = samples.bins
     ra = compare.roialign_region(samples)
     cells = {"paper": d.cells["paper"], "fast-rcnn": d.cells["fast-rcnn"], "roialign": ra}
     span = max(max(c[2] - c[0], c[3] - c[1]) for c in cells.values()) + 1
     cp = int(max(20, min(56, 860 // (span + 5))))
     img, lay = figures.projection_grid(chmap, cells, d.box_on_map, cell_px=cp, max_size=900, centres=False,
-                                       return_layout=True)
+                                       words=figure_words(lang), return_layout=True)
     img = np.ascontiguousarray(img)
     color = figures.rule_color("roialign")
     n = b.shape[0]
@@ -78,6 +80,7 @@ def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlig
         x, y = b[0, i, 0], b[i, 0, 1]
         line(lay.to_px(x, ra[1]), lay.to_px(x, ra[3]))
         line(lay.to_px(ra[0], y), lay.to_px(ra[2], y))
+    red = False
     if tv is not None:  # torchvision's float32 bins that read other cells: their cells, outlined in red
         ex0, ey0, ex1, ey1 = tv.exact_cells
         for axis, _, read, _ in tv.differs:
@@ -86,14 +89,17 @@ def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlig
             box = (read[0], ey0, read[1], ey1) if axis == "x" else (ex0, read[0], ex1, read[1])
             l, t_, r_, b_ = lay.unit_rect(*box)
             cv2.rectangle(img, (l, t_), (r_, b_), (213, 94, 0), 3, cv2.LINE_AA)
+            red = True
     r = max(2, cp // 12)
     for x, y in samples.points.reshape(-1, 2):
         px, py = lay.to_px(float(x), float(y))
         c = (int(round(px)), int(round(py)))
         cv2.circle(img, c, r + 1, (0, 0, 0), -1, cv2.LINE_AA)
         cv2.circle(img, c, r, color, -1, cv2.LINE_AA)
-    return figures.caption(img, f"n = {n} · lines: RoIAlign's bins · dots: its {samples.points[0, 0].shape[0]}×"
-                                f"{samples.points[0, 0].shape[1]} bilinear samples per bin", position="top")
+    text = t("fig_cmp", lang, n=n, sx=samples.points[0, 0].shape[1], sy=samples.points[0, 0].shape[0])
+    if red:
+        text += "\n" + t("fig_cmp_tv", lang)
+    return figures.caption(img, text, position="top")
 
 
 def sliding_rows(a: int, levels: tuple[int, ...], lang: str) -> str:
@@ -103,7 +109,8 @@ def sliding_rows(a: int, levels: tuple[int, ...], lang: str) -> str:
         try:
             count = len(bins.bin_edges(a, n, "sliding"))
             mark = "" if count == n else " ≠ n"
-            rows.append(t("g_sliding_row", lang, n=n, count=count, win=-(-a // n), stride=a // n, mark=mark))
+            rows.append(t_count("g_sliding_row", count, lang, n=n, count=count, win=-(-a // n), stride=a // n,
+                                mark=mark))
         except ValueError:
             rows.append(t("g_sliding_undef", lang, n=n, a=a))
     return "\n".join(rows)
@@ -159,18 +166,19 @@ def render_compare(w: Workspace, d: WindowDetail, n: int, levels: tuple[int, ...
     torchvision's roi_pool ("cmp_tv"; no info line)."""
     g = w.a.geometry
     rows, samples, tv = compare.compare_pooling(w.a.feats[d.scale_index].fmap, d, n, float(g.stride))
-    return {"cmp_fig": compare_figure(w.channel(d.scale_index, d.channel), d, samples, tv),
+    return {"cmp_fig": compare_figure(w.channel(d.scale_index, d.channel), d, samples, tv, lang),
             "cmp_tv": torchvision_text(tv, lang),
             "cmp_table": {"headers": [t(k, lang) for k in COMPARE_HEADERS], "data": rows},
             "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang), "cmp_region": compare.roialign_region(samples)}
 
 
-def combine_figure(w: Workspace, k: int, rules: dict) -> np.ndarray:
-    """figures.scale_combination of window ``k``: its vector at the best scale next to the max over scales."""
+def combine_figure(w: Workspace, k: int, rules: dict, lang: str = "en") -> np.ndarray:
+    """figures.scale_combination of window ``k``: its vector at the best scale next to the max over scales,
+    captioned in ``lang``."""
     ws = w.window_scales(k, rules)
     levels = w.a.detector.net.levels
     return figures.scale_combination(ws.best_vector, ws.combined, ws.source, bins.level_slices(w.channels, levels),
-                                     levels, w.channels, ws.scales, ws.best, width=1100)
+                                     levels, w.channels, ws.scales, ws.best, width=1100, words=figure_words(lang))
 
 
 def combine_table(w: Workspace, k: int, rules: dict, lang: str) -> tuple[dict, dict]:

@@ -9,7 +9,7 @@ import numpy as np
 from sppviz import figures
 from sppviz.analysis.pipeline import WindowDetail
 from sppviz.analysis.workspace import Workspace
-from sppviz.i18n import t
+from sppviz.i18n import figure_words, t
 from sppviz.method import geometry, pyramid
 from sppviz.steps.features import IMAGE_WIDTH
 
@@ -103,31 +103,35 @@ def box_scaling_html(d: WindowDetail, lang: str) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def scale_chart(w: Workspace, d: WindowDetail) -> np.ndarray:
-    """The window's scaled area at every scale against 224² (paper) and 208² (release)."""
+def scale_chart(w: Workspace, d: WindowDetail, lang: str = "en") -> np.ndarray:
+    """The window's scaled area at every scale against 224² (paper) and 208² (release), in ``lang``."""
     n = len(w.a.scales)
     return figures.scale_chart(w.a.scales, d.scaled_areas, target=pyramid.PAPER_TARGET_AREA,
                                chosen_paper=d.chosen_by_rule["paper"], chosen_release=d.chosen_by_rule["original"],
-                               release_target=pyramid.RELEASE_TARGET_SIDE ** 2, size=(900, 90 + 62 * n))
+                               release_target=pyramid.RELEASE_TARGET_SIDE ** 2, size=(900, 90 + 62 * n),
+                               words=figure_words(lang))
 
 
-def projection_grid(w: Workspace, d: WindowDetail) -> np.ndarray:
-    """The cells of every rule on the mean conv5 map, zoomed on the window (cells of 20-48 px)."""
+def projection_grid(w: Workspace, d: WindowDetail, lang: str = "en") -> np.ndarray:
+    """The cells of every rule on the mean conv5 map, zoomed on the window (cells of 20-48 px); the white dots
+    are the cell centres along the window's edges (the legend says so, in ``lang``)."""
     span = max(max(c[2] - c[0], c[3] - c[1]) for c in d.cells.values()) + 1
     cp = max(20, min(48, 860 // (span + 5)))
     return figures.projection_grid(w.reduced(d.scale_index, "mean"), d.cells, d.box_on_map, cell_px=cp,
-                                   max_size=900)
+                                   max_size=900, words=figure_words(lang))
 
 
-def receptive_fields(w: Workspace, d: WindowDetail) -> np.ndarray:
-    """The receptive-field centres of the chosen cells and the fields of its corner cells, on the image."""
+def receptive_fields(w: Workspace, d: WindowDetail, lang: str = "en") -> np.ndarray:
+    """The receptive-field centres of the chosen cells and the fields of its corner cells, on the image, with
+    a legend in ``lang``."""
     a, g = w.a, w.a.geometry
     cx0, cy0, cx1, cy1 = d.chosen
     xs, ys = np.meshgrid(np.arange(cx0, cx1 + 1), np.arange(cy0, cy1 + 1))
     centres = (g.offset + g.stride * np.stack([xs.ravel(), ys.ravel()], 1)) / d.factor
     corners = {(cx0, cy0), (cx1, cy0), (cx0, cy1), (cx1, cy1)}
     rf = [[v / d.factor for v in geometry.cell_box(cx, cy, g)] for cx, cy in sorted(corners)]
-    return figures.receptive_fields_on_image(a.image, d.box, centres, rf_boxes=rf, width=IMAGE_WIDTH)
+    return figures.receptive_fields_on_image(a.image, d.box, centres, rf_boxes=rf, width=IMAGE_WIDTH,
+                                             words=figure_words(lang))
 
 
 def window_info(w: Workspace, d: WindowDetail, lang: str) -> str:
@@ -145,5 +149,6 @@ def window_info(w: Workspace, d: WindowDetail, lang: str) -> str:
 
 def render_projection(w: Workspace, d: WindowDetail, lang: str) -> dict:
     """Step 3's panels for window ``d``: info, scale chart, projection grid, receptive fields, rules table."""
-    return {"win_info": window_info(w, d, lang), "scale_chart": scale_chart(w, d), "proj_grid": projection_grid(w, d),
-            "rf_img": receptive_fields(w, d), "rules_table": rules_table_html(w, d, lang) + box_scaling_html(d, lang)}
+    return {"win_info": window_info(w, d, lang), "scale_chart": scale_chart(w, d, lang),
+            "proj_grid": projection_grid(w, d, lang), "rf_img": receptive_fields(w, d, lang),
+            "rules_table": rules_table_html(w, d, lang) + box_scaling_html(d, lang)}

@@ -50,14 +50,15 @@ def combine_scales(s: Settings, parts: tuple[str, ...] = ("window", "detections"
     info = None
     if "window" in parts:
         out["cmb_table"], info = rcnn.combine_table(w, k, s.rules, s.lang)
-        out["cmb_vec"] = rcnn.combine_figure(w, k, s.rules)
+        out["cmb_vec"] = rcnn.combine_figure(w, k, s.rules, s.lang)
     if "detections" in parts:
         idx = detections.class_indices(a, s.classes)
         _, best = a.detections(s.thresh, s.iou, idx, **s.rules)
         _, comb = a.combined_detections(s.thresh, s.iou, idx, s.rules["projection"], s.rules["bin_rule"],
                                         s.rules["box_scaling"])
         session.touch(st["sid"], w)
-        out.update(cmb_det_best=detections.draw_detections(a, best), cmb_det_max=detections.draw_detections(a, comb),
+        out.update(cmb_det_best=detections.draw_detections(a, best, lang=s.lang),
+                   cmb_det_max=detections.draw_detections(a, comb, lang=s.lang),
                    cmb_det_info=t("cmb_det_info", s.lang, nb=len(best), nm=len(comb), same=compare.matched(best, comb),
                                   thr=s.thresh, iou=s.iou))
     if info is not None:  # the time of the whole handler, drawing included

@@ -14,7 +14,7 @@ from sppviz.i18n import t
 from sppviz.steps import features
 
 FEAT_OUT = ("fm_map", "fm_overlay", "fm_info")
-FEAT_READS = ("state", "fm_scale", "fm_channel", "fm_view")
+FEAT_READS = ("state", "fm_scale", "fm_channel", "fm_view", "levels", "rules")  # levels, rules: the window's cells
 
 
 def create_pyramid_ui(C: dict) -> None:
@@ -40,7 +40,10 @@ def create_ui(C: dict) -> None:
 
 
 def feature_outputs(w, s: Settings) -> dict:
-    return features.render_features(w, s.fm_scale, s.fm_channel, s.fm_view, s.lang)
+    """Step 2's panels, with the selected window (``state["k"]``, its cells under the page's rules) outlined."""
+    k = (s.state or {}).get("k")
+    d = w.detail(k, s.levels, None, s.rules) if k is not None and 0 <= int(k) < len(w.a.windows) else None
+    return features.render_features(w, s.fm_scale, s.fm_channel, s.fm_view, s.lang, d)
 
 
 @handler(reads=FEAT_READS, outputs=FEAT_OUT)

@@ -96,7 +96,7 @@ def export_panels(s: Settings) -> str:
     w = session.workspace(st, s.lang)
     v = view_of(w, s)
     panels = {**features.render_pyramid(w, s.lang), **features.render_features(w, s.fm_scale, s.fm_channel,
-                                                                               s.fm_view, s.lang)}
+                                                                               s.fm_view, s.lang, v.d)}
     panels.update(features.render_top_channels(w, v.d, s.lang))
     panels["win_img"] = window.render_window_image(w, st["k"])[0]
     panels.update(window.render_projection(w, v.d, s.lang))

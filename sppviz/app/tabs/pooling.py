@@ -106,7 +106,7 @@ def click_bin(s: Settings, point=None, panel: str = "values") -> dict:
     w = session.workspace(st, s.lang)
     d = w.detail(st["k"], s.levels, s.spp_channel, s.rules)
     level = s.spp_level or pooling.default_level(s.levels)
-    hit = pooling.bin_at(pooling.bin_layout(w, d, level, panel), *point)
+    hit = pooling.bin_at(pooling.bin_layout(w, d, level, panel, s.lang), *point)
     if hit is None:
         return {"state": st}
     n = d.levels[pooling.level_index(d, level)].n

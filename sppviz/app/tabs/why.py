@@ -33,7 +33,9 @@ def compare_rcnn(s: Settings, progress=None) -> dict:
     w = session.workspace(s.state, s.lang)
     n = max(1, min(int(s.why_n), rcnn.WHY_N[1]))
     numbers, order = compare.time_rcnn_vs_spp(w.a, n, progress)
-    session.WHY_RESULTS.put(s.state["sid"], numbers)  # re-worded, not re-measured, when the language changes
+    # re-worded, not re-measured, when the language changes (the same windows' crops, captioned anew)
+    session.WHY_RESULTS.put(s.state["sid"], {**numbers, "order": [int(i) for i in order]})
     if progress:
         progress(0.95, desc="warped crops")
-    return encode_all({"why_summary": t("why_summary", s.lang, **numbers), "why_fig": rcnn.warps_of(w.a, order)})
+    return encode_all({"why_summary": t("why_summary", s.lang, **numbers),
+                       "why_fig": rcnn.warps_of(w.a, order, s.lang)})
