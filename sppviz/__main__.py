@@ -51,7 +51,7 @@ def cmd_detect(args) -> int:
     from sppviz.model.weights import load_detector
 
     img, notices = images.load_image(args.image)
-    o = resolve(args, {"scales": (pyramid.SINGLE_SCALE,), **RULE_DEFAULTS})
+    o = resolve(args, {"scales": pyramid.DEFAULT_PYRAMID, **RULE_DEFAULTS})
     scales = pyramid.validate_scales(o["scales"])
     det = load_detector(args.backbone)
     a = analysis.analyze(img, det, scales, "selective-search-fast", args.windows, notices=notices)
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("image")
     de.add_argument("--backbone", default="zf5", choices=("zf5", "alexnet", "vgg16"),
                     help="zf5 = the bundled model; alexnet / vgg16 = torchvision ImageNet weights")
-    de.add_argument("--scales", type=int, nargs="+", default=None)
+    de.add_argument("--scales", type=int, nargs="+", default=None, help="default 480 688 864")
     add_rule_arguments(de)
     de.add_argument("--windows", type=int, default=2000)
     de.add_argument("--threshold", type=float, default=0.5)

@@ -88,7 +88,7 @@ def test_detect_prints_detections(capsys, tiny_model_path, monkeypatch):
     assert main(["detect", str(EXAMPLE), "--threshold", "0.0", "--windows", "50", "--compact"]) == 0
     res = json.loads(capsys.readouterr().out)
     load_default_detector.cache_clear()
-    assert 0 < res["windows"] <= 50 and res["scales"] == [688]
+    assert 0 < res["windows"] <= 50 and res["scales"] == [480, 688, 864]  # the default pyramid
     assert all(set(d) == {"box", "label", "score", "window"} for d in res["detections"])
 
 

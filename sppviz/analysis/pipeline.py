@@ -68,12 +68,19 @@ def model_id(detector: Detector) -> str:
 
 def get_features(detector: Detector, image: np.ndarray, scale: int, iid: str | None = None) -> ScaleFeatures:
     """conv5 of ``image`` at ``scale``, from the cache when this image, model and scale were seen."""
+    return cached_features(detector, image, scale, iid)[0]
+
+
+def cached_features(detector: Detector, image: np.ndarray, scale: int, iid: str | None = None
+                    ) -> tuple[ScaleFeatures, bool]:
+    """``get_features`` and whether the map came from the cache (True) or was computed now (False)."""
     key = (model_id(detector), iid or image_id(image), int(scale))
     f = FEATURES.get(key)
-    if f is None:
-        f = detector.features(image, int(scale))
-        FEATURES.put(key, f)
-    return f
+    if f is not None:
+        return f, True
+    f = detector.features(image, int(scale))
+    FEATURES.put(key, f)
+    return f, False
 
 
 def check_windows_request(source: str, count: int) -> int:
@@ -148,7 +155,8 @@ class Analysis:
     windows: torch.Tensor  # [K, 4] original-image pixels
     feats: list[ScaleFeatures]
     notices: list[str] = field(default_factory=list)
-    timings: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # seconds (PendingAnalysis.finish)
+    work: dict = field(default_factory=dict)  # what the analysis did: cache hits, windows asked for and found
     _results: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -246,9 +254,12 @@ class PendingAnalysis:
         self.image, self.detector, self.notices = image, detector, list(notices or [])
         self.iid = image_id(image)
         self.t0 = time.perf_counter()
+        self.source, self.count = source, check_windows_request(source, count)
+        self.windows_cached = source != "user" and PROPOSALS.get((self.iid, source, self.count)) is not None
         self._windows = windows_later(image, source, count, self.iid, user_boxes)
         self.feats: list[ScaleFeatures] = []
         self.conv_s = 0.0
+        self.conv_scales: list[tuple[int, float, bool]] = []  # (scale, seconds, from the cache)
 
     def features(self, progress: Callable[..., object] | None = None) -> list[ScaleFeatures]:
         """conv5 at every scale (cached per image, model and scale), in the calling thread."""
@@ -258,7 +269,10 @@ class PendingAnalysis:
         for i, s in enumerate(self.scales):
             if progress:
                 progress(0.1 + 0.5 * i / len(self.scales), desc=f"conv5 at scale {s}")
-            self.feats.append(get_features(self.detector, self.image, s, self.iid))
+            t1 = time.perf_counter()
+            f, hit = cached_features(self.detector, self.image, s, self.iid)
+            self.feats.append(f)
+            self.conv_scales.append((s, time.perf_counter() - t1, hit))
         self.conv_s = time.perf_counter() - t0
         return self.feats
 
@@ -270,7 +284,8 @@ class PendingAnalysis:
     def finish(self, progress: Callable[..., object] | None = None) -> Analysis:
         """Wait for the windows (re-raising the search's error), score every window once; timings in seconds:
         proposals_s (the search itself, 0 when cached), conv_s, wait_s (waiting for the windows after conv5),
-        score_s, total_s (from ``begin``)."""
+        score_s, total_s (from ``begin``); and in ``work`` what they did: conv_scales ((scale, seconds, cached)
+        per scale), windows_cached (the proposals came from the cache), source, asked (windows asked for), found."""
         if progress:
             progress(0.65, desc="proposal windows")
         t1 = time.perf_counter()
@@ -284,6 +299,8 @@ class PendingAnalysis:
         t3 = time.perf_counter()
         a.timings = {"proposals_s": prop_s, "conv_s": self.conv_s, "wait_s": t2 - t1, "score_s": t3 - t2,
                      "total_s": t3 - self.t0}
+        a.work = {"conv_scales": tuple(self.conv_scales), "windows_cached": self.windows_cached,
+                  "source": self.source, "asked": self.count, "found": len(a.windows)}
         return a
 
 

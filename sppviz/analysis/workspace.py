@@ -50,7 +50,7 @@ def with_boxes(base: Analysis, boxes: list) -> Analysis:
         return base
     extra = torch.as_tensor(np.asarray(boxes, np.float32)).reshape(-1, 4)
     return Analysis(base.image, base.iid, base.detector, base.scales, torch.cat([base.windows, extra]), base.feats,
-                    list(base.notices), dict(base.timings))
+                    list(base.notices), dict(base.timings), dict(base.work))
 
 
 @dataclass

@@ -11,7 +11,8 @@ from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import Settings
-from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, window
+from sppviz.app.status import status
+from sppviz.app.tabs import combine, compare, detections, features, lesson, pooling, window
 from sppviz.app.widgets import tab_label
 from sppviz.i18n import pick_lang, t
 from sppviz.steps import TABS, rcnn
@@ -52,7 +53,7 @@ def switch_language(s: Settings) -> dict:
         out.update({k: {"headers": [t(h, lang) for h in hs], "data": []} for k, hs in EMPTY_TABLES.items()})
         out.update(lesson.lesson_show(s))
         return out
-    out["status"] = inputs.status(w, st, s)
+    out["status"] = status(w, st, s)
     out.update(feat_step.render_pyramid(w, lang))
     out.update(window.window_outputs(w, st, s))
     out.update(pooling.pooling_outputs(w, st, s, reset_channel=False))

@@ -22,7 +22,7 @@ from sppviz.i18n import t
 from sppviz.method import bins, geometry, pyramid
 
 SCALE_CHOICES = (480, 576, 688, 864, 874, 1200)  # S of paper §4.1, plus the release's 874
-DEFAULT_SCALES = (pyramid.SINGLE_SCALE,)
+DEFAULT_SCALES = pyramid.DEFAULT_PYRAMID  # the page's, the API's and the CLI's default
 LEVEL_PRESETS = {"1,2,3,6": (1, 2, 3, 6), "1,2,4": (1, 2, 4), "6,3,2,1": (6, 3, 2, 1)}
 CUSTOM = "custom"
 SOURCE_LABELS = {"selective-search-fast": "src_ss_fast", "selective-search-quality": "src_ss_quality",

@@ -54,6 +54,7 @@ LABELS: dict[str, str] = {
     "in_box_scaling_info": ("fast-rcnn: box · s / min side · release: (x − 1)(s − 1)/(min side − 1) + 1 in 1-based "
                             "pixels (spp_features_convX_to_poolX.m)"),
     "in_presets": "Rule presets (one click sets scales, rules and levels)",
+    "in_rules": "Rules: projection, scale selection, bins, box scaling",
     "preset_paper": "Paper",
     "preset_release": "Authors' release",
     "preset_fast-rcnn": "Fast R-CNN",
@@ -152,8 +153,20 @@ LABELS: dict[str, str] = {
 
 FORMATS: dict[str, str] = {
     # ---- status line ----
-    "status_done": ("**{windows} windows** · scales {scales} · model {model} on {device} · first pass {total:.2f} s "
-                    "(proposals {prop:.2f} s alongside conv5 {conv:.2f} s, scoring {score:.2f} s)"),
+    "status_done": "{windows} · scales {scales} · model {model} on {device}",
+    "status_windows": "**{windows} windows**",
+    "status_windows_drawn": "**{windows} windows** ({proposals} proposals + {drawn} drawn)",
+    "status_cost": ("{total:.2f} s: conv5 {conv:.2f} s ({per_scale}) while {windows_from}, then scoring "
+                    "{score:.2f} s"),
+    "status_scale_cost": "{scale}: {s:.2f} s",
+    "status_scale_cached": "{scale}: cached",
+    "status_windows_found": "the proposals took {prop:.2f} s",
+    "status_windows_cache": "the proposals came from the cache",
+    "status_cached": ("**from the cache**: this image was analysed at these scales before, so conv5 and the "
+                      "proposals were reused; scoring {score:.2f} s, {total:.2f} s in all"),
+    "status_fewer": ("{found} windows, not {asked}: the number of windows is an upper limit, and this image "
+                     "has only {found} distinct candidate regions (selective search merges similar regions and "
+                     "drops duplicates and tiny ones; larger, busier images give more)."),
     "status_conv": "conv5 at scales {scales} is ready ({conv:.2f} s) · finding and scoring the windows …",
     "status_loading": "Loading the model and the pooling kernels … Analyze waits for them.",
     "status_preset": "rules: **{name}**",

@@ -51,6 +51,7 @@ LABELS: dict[str, str] = {
     "in_box_scaling_info": ("fast-rcnn：框 · s / 短边 · release：(x − 1)(s − 1)/(短边 − 1) + 1，1 起始像素"
                             "（spp_features_convX_to_poolX.m）"),
     "in_presets": "规则预设（一键设置尺度、规则和层级）",
+    "in_rules": "规则：投影、尺度选择、分格、框的缩放",
     "preset_paper": "论文",
     "preset_release": "作者发布的代码",
     "preset_fast-rcnn": "Fast R-CNN",
@@ -146,8 +147,19 @@ LABELS: dict[str, str] = {
 
 FORMATS: dict[str, str] = {
     # ---- status line ----
-    "status_done": ("**{windows} 个窗口** · 尺度 {scales} · 模型 {model}（{device}）· 首次计算 {total:.2f} "
-                    "秒（候选窗口 {prop:.2f} 秒，与 conv5 {conv:.2f} 秒同时进行；打分 {score:.2f} 秒）"),
+    "status_done": "{windows} · 尺度 {scales} · 模型 {model}（{device}）",
+    "status_windows": "**{windows} 个窗口**",
+    "status_windows_drawn": "**{windows} 个窗口**（{proposals} 个候选 + {drawn} 个手画框）",
+    "status_cost": ("用时 {total:.2f} 秒：conv5 {conv:.2f} 秒（{per_scale}），同时{windows_from}；"
+                    "随后打分 {score:.2f} 秒"),
+    "status_scale_cost": "{scale}：{s:.2f} 秒",
+    "status_scale_cached": "{scale}：缓存",
+    "status_windows_found": "候选窗口用了 {prop:.2f} 秒",
+    "status_windows_cache": "候选窗口取自缓存",
+    "status_cached": ("**取自缓存**：这张图已在这些尺度上分析过，conv5 和候选窗口直接复用；打分 {score:.2f} 秒，"
+                      "共 {total:.2f} 秒"),
+    "status_fewer": ("{found} 个窗口，而不是 {asked} 个：窗口数只是上限，这张图只有 {found} 个不同的候选区域"
+                     "（选择性搜索会合并相似区域，并去掉重复的和过小的；图越大、越复杂，区域越多）。"),
     "status_conv": "尺度 {scales} 的 conv5 已完成（{conv:.2f} 秒）· 正在寻找候选窗口并打分 …",
     "status_loading": "正在加载模型和池化内核 … 分析会等它们就绪。",
     "status_preset": "规则：**{name}**",

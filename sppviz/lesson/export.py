@@ -182,7 +182,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("image")
     p.add_argument("--out", required=True, help="folder for the PNGs, analysis.json, handout.html, lesson.zip")
     p.add_argument("--lang", default="en", choices=("en", "zh"))
-    p.add_argument("--scales", type=int, nargs="+", default=None, help=f"default {pyramid.SINGLE_SCALE}")
+    p.add_argument("--scales", type=int, nargs="+", default=None, help=f"default {pyramid.DEFAULT_PYRAMID}")
     p.add_argument("--levels", type=int, nargs="+", default=None, help="default 1 2 3 6")
     p.add_argument("--preset", default=None, choices=presets.PRESET_NAMES,
                    help="paper / release / fast-rcnn: the preset's scales, levels and rules (flags override)")
@@ -192,7 +192,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run ``python -m sppviz lesson`` (:func:`export_lesson`); prints its result as JSON."""
     p = presets.get_preset(args.preset) if args.preset else None
-    scales = tuple(args.scales) if args.scales else (p.scales if p else (pyramid.SINGLE_SCALE,))
+    scales = tuple(args.scales) if args.scales else (p.scales if p else pyramid.DEFAULT_PYRAMID)
     levels = tuple(args.levels) if args.levels else (p.levels if p else (1, 2, 3, 6))
     res = export_lesson(args.image, args.out, args.lang, scales, levels, args.window,
                         rules=p.rules() if p else None)

@@ -27,6 +27,7 @@ from sppviz.app.settings import (
     Settings,
     fail,
 )
+from sppviz.app.status import status
 from sppviz.app.tabs.detections import DET_OUT, detection_outputs
 from sppviz.app.tabs.features import FEAT_OUT
 from sppviz.app.tabs.pooling import POOL_OUT, pooling_outputs
@@ -121,20 +122,6 @@ def detector(backbone: str, lang: str):
         return load_detector(backbone)
     except (FileNotFoundError, ValueError, OSError) as e:
         fail("err_model", lang, msg=str(e))
-
-
-def status(w, st: dict, s: Settings) -> str:
-    """The status line of the session's analysis (windows, scales, model, timings, notices)."""
-    a, tm, det = w.a, w.base.timings, w.a.detector
-    text = t("status_done", s.lang, windows=len(a.windows), scales=", ".join(map(str, a.scales)),
-             model=det.net.trunk.name, device=det.device.type, total=tm["total_s"], prop=tm["proposals_s"],
-             conv=tm["conv_s"], score=tm["score_s"])
-    name = presets.matching_preset(**s.rules)
-    text += " · " + t("status_preset", s.lang, name=t(f"preset_{name}", s.lang) if name else t("preset_custom", s.lang))
-    notices = list(a.notices)
-    if s.source == "user" and not st.get("boxes"):
-        notices.append(t("status_user_default", s.lang))
-    return text + "".join("  \n" + t("status_notice", s.lang, text=n) for n in notices)
 
 
 def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:

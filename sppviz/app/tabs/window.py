@@ -11,6 +11,7 @@ from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
 from sppviz.app.settings import Settings, fail
+from sppviz.app.status import status
 from sppviz.app.widgets import L, img, md, panel
 from sppviz.i18n import t
 from sppviz.method import proposals
@@ -18,6 +19,8 @@ from sppviz.steps import detections, window
 
 WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table", "win_probs")
 WINDOW_READS = ("state", "rules", "levels")
+# drawing or clearing boxes changes the number of windows: the status line follows
+DRAW_OUT = (*WINDOW_OUT, "status")
 
 
 def create_ui(C: dict) -> None:
@@ -87,7 +90,7 @@ def select_window(s: Settings) -> dict:
     return encode_all(select(w, st, s.win_k, s))
 
 
-@handler(reads=(*WINDOW_READS, "draw", "source"), outputs=WINDOW_OUT)
+@handler(reads=(*WINDOW_READS, "draw", "source"), outputs=DRAW_OUT)
 def click_window(s: Settings, point=None) -> dict:
     """A click on the window image (figure pixels ``point``): pick the smallest window under it, or, in
     draw mode, set corner 1 / add the box from corner 1 to here."""
@@ -114,6 +117,7 @@ def click_window(s: Settings, point=None) -> dict:
         k = len(w.a.windows) - 1
         out = select(w, st, k, s)
         out["win_info"] = t("draw_added", s.lang, k=k, x1=x1, y1=y1, x2=x2, y2=y2) + "  \n" + out["win_info"]
+        out["status"] = status(w, st, s)
         return encode_all(out)
     k = w.a.pick_window(x, y)
     if k is None:
@@ -121,14 +125,14 @@ def click_window(s: Settings, point=None) -> dict:
     return encode_all(select(w, st, k, s))
 
 
-@handler(reads=(*WINDOW_READS, "source"), outputs=WINDOW_OUT)
+@handler(reads=(*WINDOW_READS, "source"), outputs=DRAW_OUT)
 def clear_boxes(s: Settings) -> dict:
     """Remove the drawn boxes (the proposals stay)."""
     st = s.state
     w = with_drawn_boxes(st, session.workspace(st, s.lang), [], s.source)
     k = st.get("k") or 0
     st.update(k=k if k < len(w.a.windows) else 0, bin=None)
-    return encode_all(window_outputs(w, st, s))
+    return encode_all({**window_outputs(w, st, s), "status": status(w, st, s)})
 
 
 @handler(reads=WINDOW_READS, outputs=WINDOW_OUT)
