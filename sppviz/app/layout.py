@@ -24,6 +24,9 @@ from sppviz.steps import TABS as STEP_TABS
 
 CSS = (Path(__file__).parent / "static" / "app.css").read_text()
 PRESENT_JS = (Path(__file__).parent / "static" / "present.js").read_text()  # presentation mode, keys
+RESULTS_JS = (Path(__file__).parent / "static" / "results.js").read_text()  # after Analyze: fold, scroll
+PAGE_JS = f"() => {{ ({PRESENT_JS})(); ({RESULTS_JS})(); }}"
+JS_ONLY = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 # (tab key, element id, the tab module's builder)
 TABS = (("tab_pyramid", "tab-pyramid", features.create_pyramid_ui),
         ("tab_features", "tab-features", features.create_ui),
@@ -48,12 +51,12 @@ def build_app() -> gr.Blocks:
     setup_threads()
     C: dict[str, gr.components.Component] = {}
     with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
-        with gr.Row(equal_height=True):
-            with gr.Column(scale=5):
-                gr.Markdown(L("title"))
+        with gr.Row(equal_height=True, elem_id="header"):  # one line: the title, the language on its right
+            with gr.Column(scale=5, min_width=300):
+                gr.Markdown(L("title"), elem_id="title")
             C["lang"] = gr.Radio([("English", "en"), ("简体中文", "zh")], value="en", label=L("lang_label"),
-                                 elem_id="lang", scale=1, min_width=240)
-        gr.Markdown(L("intro"), elem_classes=["narrative"])
+                                 elem_id="lang", scale=0, min_width=400)
+        gr.Markdown(L("intro"), elem_id="intro", elem_classes=["narrative"])
         C["state"] = gr.State({})
         C["lesson_step"] = gr.State(DEFAULTS["lesson_step"])
         lang_hint = gr.Textbox(visible=False)  # ?lang= or the last choice, filled in by the page at load
@@ -100,7 +103,15 @@ def wire(C: dict) -> None:
                                concurrency_id=limits.HEAVY)
     analyze["fn"] = spaces_gpu(analyze["fn"])
     analyze["fn"].sppviz_handler = inputs.analyze_image
-    chain(C["analyze"].click(**analyze), cmp_after, cmb_all, feat_after)
+    run = C["analyze"].click(**analyze)
+    chain(run, cmp_after, cmb_all, feat_after)
+    # the results come into view with the first figure (static/results.js): the click arms it, the pyramid
+    # panel's first image (Analyze's first message) or, failing that, the finished analysis folds the
+    # settings and scrolls; the end of a failed Analyze disarms it
+    show = "() => window.sppvizShowResults && window.sppvizShowResults()"
+    C["pyr_img"].change(None, js=show, **JS_ONLY)
+    run.success(None, js=show, **JS_ONLY)
+    run.then(None, js="() => window.sppvizDisarmResults && window.sppvizDisarmResults()", **JS_ONLY)
     chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), *after_window)
     chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)
     chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), *after_window)
@@ -146,16 +157,23 @@ def wire(C: dict) -> None:
     C["lang"].change(**spec(C, language.switch_language, **QUIET))
 
 
+# fonts the visitor's machine has (no web font is fetched): Windows, Linux, macOS, then their Chinese fonts.
+# The theme's own Montserrat draws "w" like the ω next to it in the maths.
+FONTS = ("Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "Noto Sans CJK SC", "Microsoft YaHei",
+         "PingFang SC", "sans-serif")
+MONO_FONTS = ("DejaVu Sans Mono", "Consolas", "Menlo", "Liberation Mono", "Noto Sans Mono CJK SC", "monospace")
+
+
 def theme() -> gr.themes.Base:
-    """Projector-friendly: large text, high-contrast amber accents."""
+    """Projector-friendly: large text in plain system fonts, high-contrast amber accents."""
     return gr.themes.Soft(primary_hue="amber", secondary_hue="sky", text_size=gr.themes.sizes.text_lg,
-                          radius_size=gr.themes.sizes.radius_md)
+                          radius_size=gr.themes.sizes.radius_md, font=list(FONTS), font_mono=list(MONO_FONTS))
 
 
 def launch_kwargs(**overrides) -> dict:
     """Host, port (a Space sets GRADIO_SERVER_NAME / PORT), the translations, theme and CSS (Gradio 6
     takes them in launch()) and the example folder."""
-    kw = {"theme": theme(), "css": CSS, "js": PRESENT_JS,
+    kw = {"theme": theme(), "css": CSS, "js": PAGE_JS,
           "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
           "server_port": int(os.environ.get("GRADIO_SERVER_PORT", os.environ.get("PORT", "7860"))),
           "share": False, "i18n": I18N, "allowed_paths": [str(inputs.EXAMPLES_DIR)],

@@ -25,7 +25,9 @@ def create_ui(C: dict) -> None:
     with gr.Row(equal_height=False):
         C["cmp_fig"] = panel("cmp_fig", elem_id="cmp-fig", scale=3)
         with gr.Column(scale=2, min_width=320):
-            C["cmp_table"] = gr.Dataframe(label=L("cmp_table"), interactive=False, elem_id="cmp-table",
+            # fixed shares and wrapping cells: the four columns fit the column at 1280 px (no sideways scroll)
+            C["cmp_table"] = gr.Dataframe(label=L("cmp_table"), interactive=False, elem_id="cmp-table", wrap=True,
+                                          column_widths=["24%", "34%", "21%", "21%"],
                                           headers=[t(k) for k in rcnn.COMPARE_HEADERS])
             C["cmp_gotchas"] = gr.Markdown(elem_id="cmp-gotchas", elem_classes=["narrative"])
 

@@ -73,46 +73,52 @@ def backbone_note_key() -> str:
 
 
 def create_ui(C: dict) -> None:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=300):
+    """The input panel in three columns, laid out for a projector's 1280×720: (1) the image, the examples
+    and Analyze, visible without scrolling; (2) what Analyze computes (scales, windows, backbone); (3) what
+    applies at once: the presets, the levels and the four rules (folded in an accordion of their own, a
+    preset sets them)."""
+    with gr.Row(equal_height=False, elem_id="inputs"):
+        with gr.Column(scale=5, min_width=300, elem_id="inputs-image"):
             # image_mode=None and raw event values (events.spec): the upload reaches images.load_image untouched
             C["image"] = gr.Image(label=L("in_image"), type="filepath", image_mode=None,
-                                  sources=["upload", "clipboard"], height=260, elem_id="input-image",
+                                  sources=["upload", "clipboard"], height=230, elem_id="input-image",
                                   placeholder=L("in_image_ph"))
             gr.Examples(examples(), inputs=[C["image"]], label=L("in_examples"), examples_per_page=6,
                         elem_id="examples", cache_examples=False)  # loading one is instant
-        with gr.Column(scale=4, min_width=320):
+            C["analyze"] = gr.Button(L("btn_analyze"), variant="primary", size="lg", elem_id="analyze-btn")
+        with gr.Column(scale=4, min_width=300):  # what Analyze computes
             C["scales"] = gr.CheckboxGroup(list(SCALE_CHOICES), value=DEFAULTS["scales"], label=L("in_scales"),
                                            info=L("in_scales_info"), elem_id="scales")
             C["custom_scales"] = gr.Textbox(label=L("in_custom_scales"), max_lines=1,
                                             placeholder=L("in_custom_scales_ph"))
-            with gr.Row():
-                C["levels"] = gr.Radio([*((k, k) for k in LEVEL_PRESETS), (L("lv_custom"), CUSTOM)],
-                                       value=DEFAULTS["levels"], label=L("in_levels"), info=L("in_levels_info"),
-                                       elem_id="levels", scale=3)
-                C["custom_levels"] = gr.Textbox(label=L("in_custom_levels"), max_lines=1, scale=1,
-                                                placeholder=L("in_custom_levels_ph"))
             C["source"] = gr.Radio([(L(k), s) for s, k in SOURCE_LABELS.items()], value=DEFAULTS["source"],
                                    label=L("in_source"), elem_id="source")
             C["count"] = gr.Slider(1, analysis.MAX_WINDOWS, value=DEFAULTS["count"], step=1, label=L("in_count"))
-        with gr.Column(scale=4, min_width=320):
+            C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5"), (L("bb_alexnet"), "alexnet"), (L("bb_vgg16"), "vgg16")],
+                                        value=DEFAULTS["backbone"], label=L("in_backbone"),
+                                        info=L(backbone_note_key()), interactive=True, elem_id="backbone")
+        with gr.Column(scale=4, min_width=300):  # what applies at once: presets, levels, rules
             gr.Markdown(L("in_presets"), elem_classes=["panel-title"])
             with gr.Row(elem_id="presets"):
                 for name in presets.PRESET_NAMES:
                     C[f"preset_{name}"] = gr.Button(L(f"preset_{name}"), size="sm", elem_id=f"preset-{name}")
             C["preset_info"] = gr.Markdown(elem_id="preset-info", elem_classes=["note"])
-            C["projection"] = gr.Radio(list(geometry.PROJECTION_RULES), value=DEFAULTS["projection"],
-                                       label=L("in_proj_rule"), info=L("in_proj_rule_info"), elem_id="projection")
-            C["scale_rule"] = gr.Radio(list(pyramid.SCALE_RULES), value=DEFAULTS["scale_rule"],
-                                       label=L("in_scale_rule"), info=L("in_scale_rule_info"), elem_id="scale-rule")
-            C["bin_rule"] = gr.Radio(list(bins.BIN_RULES), value=DEFAULTS["bin_rule"], label=L("in_bin_rule"),
-                                     info=L("in_bin_rule_info"), elem_id="bin-rule")
-            C["box_scaling"] = gr.Radio(list(pyramid.BOX_SCALING_RULES), value=DEFAULTS["box_scaling"],
-                                        label=L("in_box_scaling"), info=L("in_box_scaling_info"), elem_id="box-scaling")
-            C["backbone"] = gr.Dropdown([(L("bb_zf5"), "zf5"), (L("bb_alexnet"), "alexnet"), (L("bb_vgg16"), "vgg16")],
-                                        value=DEFAULTS["backbone"], label=L("in_backbone"),
-                                        info=L(backbone_note_key()), interactive=True, elem_id="backbone")
-            C["analyze"] = gr.Button(L("btn_analyze"), variant="primary", size="lg", elem_id="analyze-btn")
+            C["levels"] = gr.Radio([*((k, k) for k in LEVEL_PRESETS), (L("lv_custom"), CUSTOM)],
+                                   value=DEFAULTS["levels"], label=L("in_levels"), info=L("in_levels_info"),
+                                   elem_id="levels")
+            C["custom_levels"] = gr.Textbox(label=L("in_custom_levels"), max_lines=1,
+                                            placeholder=L("in_custom_levels_ph"))
+            with gr.Accordion(L("in_rules"), open=False, elem_id="rules"):
+                C["projection"] = gr.Radio(list(geometry.PROJECTION_RULES), value=DEFAULTS["projection"],
+                                           label=L("in_proj_rule"), info=L("in_proj_rule_info"), elem_id="projection")
+                C["scale_rule"] = gr.Radio(list(pyramid.SCALE_RULES), value=DEFAULTS["scale_rule"],
+                                           label=L("in_scale_rule"), info=L("in_scale_rule_info"),
+                                           elem_id="scale-rule")
+                C["bin_rule"] = gr.Radio(list(bins.BIN_RULES), value=DEFAULTS["bin_rule"], label=L("in_bin_rule"),
+                                         info=L("in_bin_rule_info"), elem_id="bin-rule")
+                C["box_scaling"] = gr.Radio(list(pyramid.BOX_SCALING_RULES), value=DEFAULTS["box_scaling"],
+                                            label=L("in_box_scaling"), info=L("in_box_scaling_info"),
+                                            elem_id="box-scaling")
             gr.Markdown(L("levels_note"), elem_classes=["note"])
 
 
