@@ -18,6 +18,7 @@ import torch  # noqa: E402
 # Two cores on the target machine; tests must not download anything.
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 os.environ.pop("SPPVIZ_ALLOW_DOWNLOAD", None)
+os.environ.pop("SPACE_ID", None)  # a Space allows downloads by default (backbones.downloads_allowed)
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,6 +35,9 @@ LABELS: dict[str, str] = {
     "bb_note_missing": ("AlexNet / VGG16 use torchvision's ImageNet weights behind one SPP level (6×6 / 7×7) and "
                         "label windows with ImageNet classes; their weights were not found on this machine, so "
                         "choosing them explains where to put the files."),
+    "bb_note_download": ("AlexNet / VGG16 use torchvision's ImageNet weights behind one SPP level (6×6 / 7×7) and "
+                         "label windows with the 1000 ImageNet classes; their files are downloaded on first use "
+                         "(AlexNet 233 MB, VGG16 528 MB: the first Analyze with them takes a while)."),
     "bb_note_found": ("AlexNet / VGG16 use torchvision's ImageNet weights (found here) behind one SPP level (6×6 / "
                       "7×7) and label windows with the 1000 ImageNet classes."),
     "in_scales": "Scales s (shorter side, px)",

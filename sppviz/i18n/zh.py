@@ -33,6 +33,9 @@ LABELS: dict[str, str] = {
     "bb_vgg16": "VGG16 · ImageNet（1000 类，需要 torchvision 权重）",
     "bb_note_missing": ("AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 ImageNet "
                         "类别标注窗口；本机没有找到这些权重，选择它们时会说明应把文件放在哪里。"),
+    "bb_note_download": ("AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 1000 个 "
+                         "ImageNet 类别标注窗口；首次使用时下载权重文件（AlexNet 233 MB，VGG16 528 MB，"
+                         "所以第一次用它们分析会慢一些）。"),
     "bb_note_found": ("AlexNet / VGG16 使用 torchvision 的 ImageNet 权重（本机已找到），后接单层 SPP（6×6 / 7×7），"
                       "用 1000 个 ImageNet 类别标注窗口。"),
     "in_scales": "尺度 s（短边像素数）",

@@ -32,7 +32,8 @@ Weights (never unpickle what a user or the network provides, docs/design.md):
   optionally prefixed with ``trunk.``; ``mean``/``std`` optional).
 - ``"imagenet"`` (alexnet / vgg16 only): torchvision's official checkpoint, looked up by its file
   name (``KNOWN_WEIGHTS``) in ``$SPPVIZ_WEIGHTS_DIR``, then in ``torch.hub.get_dir()/checkpoints``;
-  downloaded only when ``SPPVIZ_ALLOW_DOWNLOAD=1``.  Those official files are pickles of plain
+  downloaded only where ``downloads_allowed()`` (``SPPVIZ_ALLOW_DOWNLOAD=1``, or on a Hugging Face Space
+  unless ``SPPVIZ_ALLOW_DOWNLOAD=0``).  Those official files are pickles of plain
   tensors and are read with ``torch.load(weights_only=True)``, which refuses arbitrary objects.
 """
 
@@ -61,6 +62,17 @@ KNOWN_WEIGHTS = {
 DOWNLOAD_BASE_URL = "https://download.pytorch.org/models/"
 WEIGHTS_DIR_ENV = "SPPVIZ_WEIGHTS_DIR"
 ALLOW_DOWNLOAD_ENV = "SPPVIZ_ALLOW_DOWNLOAD"
+SPACE_ENV = "SPACE_ID"  # set by Hugging Face on every Space ("owner/name")
+
+
+def downloads_allowed() -> bool:
+    """Whether torchvision's ImageNet files may be downloaded: ``SPPVIZ_ALLOW_DOWNLOAD=1`` allows and ``=0``
+    forbids; unset, a Hugging Face Space (``SPACE_ID`` set: it has internet) allows, anywhere else forbids
+    (tests, a classroom machine offline)."""
+    flag = os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip()
+    if flag in ("0", "1"):
+        return flag == "1"
+    return bool(os.environ.get(SPACE_ENV))
 
 # Per-channel normalisation in 0..255 pixel units (RGB order).
 # torchvision ImageNet models: mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225) of [0, 1] pixels.
@@ -445,11 +457,20 @@ def _search_dirs() -> list[Path]:
     return dirs
 
 
+def checkpoint_on_disk(name: str) -> Path | None:
+    """Where torchvision's ImageNet checkpoint for ``name`` lies on this machine (never downloads), or None."""
+    filename = KNOWN_WEIGHTS.get(name)
+    for d in _search_dirs() if filename else ():
+        if (d / filename).is_file():
+            return d / filename
+    return None
+
+
 def find_imagenet_checkpoint(name: str) -> Path:
     """Path of torchvision's ImageNet checkpoint for ``name``; downloads if allowed.
 
     Looks for ``KNOWN_WEIGHTS[name]`` in ``$SPPVIZ_WEIGHTS_DIR`` then ``torch.hub.get_dir()/checkpoints``.
-    If absent and ``SPPVIZ_ALLOW_DOWNLOAD=1``, downloads it (hash checked) into the hub directory;
+    If absent and ``downloads_allowed()``, downloads it (hash checked) into the hub directory;
     otherwise raises WeightsNotFound saying where it looked and how to provide the file.
     """
     _check_name(name)
@@ -458,13 +479,12 @@ def find_imagenet_checkpoint(name: str) -> Path:
             f"no ImageNet checkpoint exists for {name!r} (only for {', '.join(KNOWN_WEIGHTS)}); "
             "use weights=None or a .safetensors file"
         )
-    filename = KNOWN_WEIGHTS[name]
-    dirs = _search_dirs()
-    for d in dirs:
-        if (d / filename).is_file():
-            return d / filename
+    filename, dirs = KNOWN_WEIGHTS[name], _search_dirs()
+    found = checkpoint_on_disk(name)
+    if found is not None:
+        return found
     url = DOWNLOAD_BASE_URL + filename
-    if os.environ.get(ALLOW_DOWNLOAD_ENV) == "1":
+    if downloads_allowed():
         target = dirs[-1] / filename
         target.parent.mkdir(parents=True, exist_ok=True)
         torch.hub.download_url_to_file(url, str(target), hash_prefix=filename.split("-")[-1].split(".")[0])

@@ -1,5 +1,7 @@
 """ImageNet backbones behind a one-level SPP: offline build, local weights, clear errors."""
 
+from pathlib import Path
+
 import pytest
 import torch
 import torchvision
@@ -48,3 +50,34 @@ def test_vgg16_trunk_builds_offline_with_random_weights():
     trunk = backbones.build("vgg16")
     g = trunk.geometry
     assert g.stride == 16 and trunk.out_channels == 512
+
+
+@pytest.mark.parametrize(("flag", "space", "allowed"), [(None, None, False), (None, "someone/sppviz", True),
+                                                          ("0", "someone/sppviz", False), ("1", None, True),
+                                                          ("", "someone/sppviz", True), ("0", None, False)])
+def test_downloads_are_allowed_on_a_space_unless_switched_off(monkeypatch, flag, space, allowed):
+    for name, value in ((backbones.ALLOW_DOWNLOAD_ENV, flag), (backbones.SPACE_ENV, space)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert backbones.downloads_allowed() is allowed
+
+
+def test_on_a_space_the_missing_checkpoint_is_downloaded_into_the_hub_cache(no_weights, monkeypatch):
+    fetched = []
+
+    def fake_download(url, dst, hash_prefix=None):  # no network in tests: record the call, write a file
+        fetched.append((url, hash_prefix))
+        Path(dst).write_bytes(b"weights")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", fake_download)
+    monkeypatch.setenv(backbones.SPACE_ENV, "someone/sppviz")
+    assert backbones.checkpoint_on_disk("alexnet") is None
+    path = backbones.find_imagenet_checkpoint("alexnet")
+    assert fetched == [(backbones.DOWNLOAD_BASE_URL + "alexnet-owt-7be5be79.pth", "7be5be79")]
+    assert path.name == "alexnet-owt-7be5be79.pth" and backbones.checkpoint_on_disk("alexnet") == path
+    monkeypatch.setenv(backbones.ALLOW_DOWNLOAD_ENV, "0")  # switched off: found on disk now, so still there
+    assert backbones.find_imagenet_checkpoint("alexnet") == path
+    with pytest.raises(backbones.WeightsNotFound):
+        backbones.find_imagenet_checkpoint("vgg16")
