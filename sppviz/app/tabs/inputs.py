@@ -4,7 +4,6 @@ Analyze — which runs the expensive part once (proposals, conv5 per scale, scor
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,16 +59,11 @@ def examples() -> list[list[str]]:
 
 
 def backbone_note_key() -> str:
-    """Whether ImageNet weights exist for AlexNet / VGG16 (looked up only, never downloaded here)."""
-    if os.environ.get(backbones.ALLOW_DOWNLOAD_ENV) == "1":
-        return "bb_note_missing"
-    for name in ("alexnet", "vgg16"):
-        try:
-            backbones.find_imagenet_checkpoint(name)
-            return "bb_note_found"
-        except Exception:  # WeightsNotFound / ValueError: not available
-            continue
-    return "bb_note_missing"
+    """What choosing AlexNet / VGG16 will do here: use weights found on disk, download torchvision's files on
+    first use (a Space, or ``SPPVIZ_ALLOW_DOWNLOAD=1``), or explain where to put them (looked up only here)."""
+    if any(backbones.checkpoint_on_disk(name) for name in ("alexnet", "vgg16")):
+        return "bb_note_found"
+    return "bb_note_download" if backbones.downloads_allowed() else "bb_note_missing"
 
 
 def create_ui(C: dict) -> None:
