@@ -17,6 +17,7 @@ Coordinates: see ``sppviz/__init__``. Windows and detections are in original-ima
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -281,11 +282,14 @@ class PendingAnalysis:
         return Analysis(self.image, self.iid, self.detector, self.scales, torch.zeros((0, 4)), self.feats,
                         list(self.notices))
 
-    def finish(self, progress: Callable[..., object] | None = None) -> Analysis:
+    def finish(self, progress: Callable[..., object] | None = None,
+               known: Callable[[Analysis], Analysis | None] | None = None) -> Analysis:
         """Wait for the windows (re-raising the search's error), score every window once; timings in seconds:
         proposals_s (the search itself, 0 when cached), conv_s, wait_s (waiting for the windows after conv5),
         score_s, total_s (from ``begin``); and in ``work`` what they did: conv_scales ((scale, seconds, cached)
-        per scale), windows_cached (the proposals came from the cache), source, asked (windows asked for), found."""
+        per scale), windows_cached (the proposals came from the cache), source, asked (windows asked for), found.
+        ``known(a)``: an equal analysis already scored elsewhere (the app's shared analyses), whose scores are
+        then reused instead of computed again (its image, conv5 maps and score cache; our notices and times)."""
         if progress:
             progress(0.65, desc="proposal windows")
         t1 = time.perf_counter()
@@ -295,7 +299,10 @@ class PendingAnalysis:
             progress(0.8, desc="scoring the windows")
         a = Analysis(self.image, self.iid, self.detector, self.scales,
                      torch.as_tensor(np.asarray(windows, np.float32)).reshape(-1, 4), self.feats, self.notices)
-        a.result()
+        prior = known(a) if known else None
+        if prior is not None:
+            a = dataclasses.replace(prior, notices=self.notices)
+        a.result()  # computed now, or already in the shared score cache
         t3 = time.perf_counter()
         a.timings = {"proposals_s": prop_s, "conv_s": self.conv_s, "wait_s": t2 - t1, "score_s": t3 - t2,
                      "total_s": t3 - self.t0}

@@ -261,6 +261,13 @@ def store(sid: str, base: Analysis, a: Analysis, path: str | os.PathLike | None 
     return view(sh, rec)
 
 
+def scored(a: Analysis) -> Analysis | None:
+    """The proposals' analysis another session already stored for the same image, model, scales and windows
+    (its scores are reused by Analyze: ``PendingAnalysis.finish(known=scored)``), or None."""
+    sh = ANALYSES.get(analysis_key(a))
+    return sh.base if sh is not None else None
+
+
 def touch(sid: str, w: Workspace) -> None:
     """Re-account the analysis of session ``sid`` (it grew: new rules scored) and mark both used."""
     rec = RECORDS.get(sid)

@@ -72,3 +72,19 @@ def test_drawing_and_clearing_boxes_update_the_window_count(model, tmp_path):
     assert f"**{n + 1} windows** ({n} proposals + 1 drawn)" in o2["status"]
     cleared = window_tab.clear_boxes({**v, "state": o2["state"]})
     assert f"**{n} windows**" in cleared["status"] and "drawn" not in cleared["status"]
+
+
+def test_a_scene_the_class_shares_is_scored_once(model, tmp_path, monkeypatch):
+    path = fresh_image(tmp_path, 4)
+    v1, _ = analyze(path)
+    det = session.SESSIONS.get(v1["state"]["sid"]).a.detector
+    calls = []
+    real = type(det).windows
+    monkeypatch.setattr(type(det), "windows", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    v2, out2 = analyze(path)  # a second student, the same scene and settings
+    assert calls == [] and "**from the cache**" in out2["status"]
+    a1, a2 = (session.SESSIONS.get(v["state"]["sid"]).a for v in (v1, v2))
+    assert a1.results is a2.results and v1["state"]["sid"] != v2["state"]["sid"]
+    assert out2["det_table"] is not None
+    analyze(path, scales=[688])  # other scales: scored anew
+    assert len(calls) == 1

@@ -154,7 +154,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     first["fm_channel"] = gr.update(value=0, maximum=preview.channels - 1)
     first = encode_all(first)
     yield first
-    base = pending.finish(progress)
+    base = pending.finish(progress, known=session.scored)  # a scene the class shares is scored once
     a = base if s.source == "user" else with_boxes(base, boxes)
     if progress:
         progress(0.95, desc="panels")
