@@ -1,7 +1,9 @@
 """Panels of boxes on the image: the candidate windows with one selected, labelled boxes, detections.
 
 Boxes are [K, 4] (x1, y1, x2, y2) image pixels covering the pixel centres x1..x2 inclusive, so a
-box is drawn around those pixels, its outline just inside (docs/conventions.md).
+box is drawn around those pixels, its outline just inside (docs/conventions.md). Label tags never
+overlap (place_tags): the most important box (the best score) is drawn last and its tag always
+shows; a tag with no free spot beside or inside its box is left out and counted under the image.
 """
 
 from __future__ import annotations
@@ -90,14 +92,17 @@ def place_tags(rects, sizes, shape, thickness: int = 3, margin: int = 2) -> list
     """Where the label tags of boxes go so that no two overlap: rects[i] = (l, t, r, b) the box as drawn,
     sizes[i] = (w, h) its tag, in priority order (the first is placed first and always gets its first
     spot). Each tag takes the first of its spots (_tag_spots, moved inside the figure of shape (H, W))
-    that keeps `margin` px from every tag placed before it; None when every spot collides."""
+    that keeps `margin` px from every tag placed before it (spots above or below that leave the figure
+    are skipped, the others moved sideways into it); None when every spot collides."""
     H, W = shape[:2]
     placed: list[tuple[int, int, int, int]] = []
     out: list[tuple[int, int] | None] = []
     for rect, (w, h) in zip(rects, sizes, strict=True):
         spot = None
         for x, y in _tag_spots(rect, int(w), int(h), thickness):
-            x, y = min(max(int(x), 0), max(0, W - w)), min(max(int(y), 0), max(0, H - h))
+            if not 0 <= y <= H - h:  # no room above / below the box
+                continue
+            x = min(max(int(x), 0), max(0, W - w))
             if not any(x < pr + margin and px < x + w + margin and y < pb + margin and py < y + h + margin
                        for px, py, pr, pb in placed):
                 spot = (x, y)

@@ -1,0 +1,76 @@
+"""In Chromium: selecting a window redraws step 2's conv5 map with that window's cells outlined, where the
+library puts them (the window tab's events chain the feature maps, layout.wire)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from sppviz import analysis, figures
+from sppviz.analysis.images import load_image
+from sppviz.app.tabs import inputs
+from sppviz.method import geometry, pyramid
+from sppviz.model.weights import load_default_detector
+
+from .conftest import open_page
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE_INDEX = 1  # example_2.jpg
+EXAMPLE = inputs.EXAMPLES_DIR / "example_2.jpg"
+TIMEOUT = 60_000
+
+
+def shown_image(page, selector) -> np.ndarray:
+    """The image a panel shows, as the browser fetched it (uint8 RGB)."""
+    url = page.locator(f"{selector} img").first.get_attribute("src")
+    data = page.request.get(url).body()
+    return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def cells_at(box, image_wh, scale):
+    """geometry's paper cells of `box` on the conv5 map of `scale` (fast-rcnn box scaling)."""
+    det = load_default_detector()
+    f = pyramid.scale_factor(*image_wh, scale)
+    sw, sh = pyramid.scaled_size(*image_wh, scale)
+    map_hw = det.net.trunk.feature_size((sh, sw))
+    return geometry.project_window([v * f for v in box], det.geometry, "paper", map_hw=map_hw), map_hw
+
+
+def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_url, screenshots, page_errors):
+    page = open_page(browser, app_url, page_errors)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.click("#analyze-btn")
+    page.wait_for_function("() => /\\d+ windows/.test(document.querySelector('#status').innerText)",
+                           timeout=TIMEOUT)
+    img, _ = load_image(EXAMPLE)
+    wh = (img.shape[1], img.shape[0])
+    page.click("#tab-projection-button")
+    page.wait_for_selector("#rules-table table.rules", timeout=TIMEOUT)
+    first = int(page.locator("#rules-table table.rules").get_attribute("data-window"))
+    wins = np.asarray(analysis.get_windows(img, "selective-search-fast", 2000)[0], np.float64)  # the page's (cached)
+    side = np.minimum(wins[:, 2] - wins[:, 0], wins[:, 3] - wins[:, 1])
+    k = next(int(i) for i in np.argsort(-side) if int(i) != first and side[i] < 0.6 * min(wh))
+    page.click("#tab-features-button")
+    page.wait_for_selector("#fm-map img", timeout=TIMEOUT)
+    before = page.locator("#fm-map img").first.get_attribute("src")
+
+    page.click("#tab-projection-button")
+    page.locator("#win-k input").fill(str(k))
+    page.locator("#win-k input").press("Enter")
+    page.wait_for_selector(f'#rules-table table.rules[data-window="{k}"]', timeout=TIMEOUT)
+    page.click("#tab-features-button")
+    page.wait_for_function(f"() => document.querySelector('#fm-map img').src !== {before!r}", timeout=TIMEOUT)
+    page.screenshot(path=str(screenshots / "2_features_window.png"), full_page=True)
+
+    shown = shown_image(page, "#fm-map")
+    cells, (h, w) = cells_at([float(v) for v in wins[k]], wh, 480)  # the tab shows s = 480 (the first scale)
+    _, lay = figures.feature_map(np.zeros((h, w)), cells, cell_px=max(6, min(40, 900 // max(h, w))),
+                                 return_layout=True)
+    l, t, r, b = lay.rects["window"]
+    assert shown.shape[1] >= r and shown.shape[0] > b
+    yellow = np.array(figures.SELECTED_COLOR)
+    for x, y in ((l + 1, (t + b) // 2), (r - 1, (t + b) // 2), ((l + r) // 2, t + 1), ((l + r) // 2, b - 1)):
+        assert np.abs(shown[y, x].astype(int) - yellow).max() <= 40, (x, y, shown[y, x])
+    assert page_errors == []
+    page.close()
