@@ -225,14 +225,15 @@ def recording() -> Iterator[list[DrawnText]]:
         _RECORDING.reset(token)
 
 
-def _place(d: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int, bold: bool,
-           anchor: str) -> tuple[list[tuple[float, float, str, ImageFont.FreeTypeFont, str]], tuple]:
-    """The runs of one line as [(x, y, run, font, anchor)] and their ink box (l, t, r, b). Call under the lock."""
+def _place(d: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int, bold: bool, anchor: str,
+           box: bool = True) -> tuple[list[tuple[float, float, str, ImageFont.FreeTypeFont, str]], tuple | None]:
+    """The runs of one line as [(x, y, run, font, anchor)] and their ink box (l, t, r, b) (None for a
+    one-font line when ``box`` is False: measuring costs as much as drawing). Call under the lock."""
     runs = _runs(text)
     if len(runs) <= 1:
         script = runs[0][1] if runs else LATIN
         font = _font(size, bold, script)
-        return [(x, y, text, font, anchor)], d.textbbox((x, y), text, font=font, anchor=anchor)
+        return [(x, y, text, font, anchor)], d.textbbox((x, y), text, font=font, anchor=anchor) if box else None
     fonts = [_font(size, bold, s) for _, s in runs]
     widths = [f.getlength(r) for (r, _), f in zip(runs, fonts, strict=True)]
     total = sum(widths)
@@ -270,12 +271,14 @@ def draw_texts(arr: np.ndarray, items: Sequence[tuple]) -> np.ndarray:
     record = _RECORDING.get()
     with _TEXT_LOCK:
         for x, y, text, size, color, anchor, bold, bg, pad in items:
-            runs, (l, t, r, b) = _place(d, x, y, text, size, bold, anchor)
+            runs, bbox = _place(d, x, y, text, size, bold, anchor, bg is not None or record is not None)
             if bg is not None:
+                l, t, r, b = bbox
                 d.rectangle((l - pad, t - pad, r + pad - 1, b + pad - 1), fill=bg)
             for rx, ry, run, font, a in runs:
                 d.text((rx, ry), run, font=font, fill=color, anchor=a)
             if record is not None:
+                l, t, r, b = bbox
                 p = pad if bg is not None else 0
                 record.append(DrawnText(text, (int(l) - p, int(t) - p, int(r) + p - 1, int(b) + p - 1),
                                         tuple(getattr(f, "path", "") for *_, f, _a in runs)))
