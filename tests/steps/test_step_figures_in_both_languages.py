@@ -11,7 +11,7 @@ from sppviz import analysis, figures, steps
 from sppviz.analysis.images import load_image
 from sppviz.analysis.workspace import Workspace
 from sppviz.i18n import EN, ZH, class_name, t
-from sppviz.lesson.export import write_lesson
+from sppviz.lesson.export import lesson_key, write_lesson
 from sppviz.lesson.render import lesson_view, pick_window
 from sppviz.method import bins, geometry
 from sppviz.model.weights import ASSETS
@@ -157,3 +157,11 @@ def test_the_vector_legend_counts_the_values_of_each_level(a):
     texts = [r.text for r in rec]
     for n, sl in zip((1, 2, 3, 6), bins.level_slices(C, (1, 2, 3, 6)), strict=True):
         assert t("fig_vec_level", "zh", n=n, count=sl.stop - sl.start) in texts
+
+
+def test_the_kept_lesson_zip_is_kept_per_language(a):
+    """The one figure file the app keeps by its choices (the lesson ZIP) has the language in its key."""
+    keys = {lang: lesson_key(a, lang, (1, 2, 3, 6), pick_window(a), "example_2.jpg", RULES, 0.5, 0.3)
+            for lang in ("en", "zh")}
+    assert keys["en"] != keys["zh"]
+    assert keys["zh"] == lesson_key(a, "zh", (1, 2, 3, 6), pick_window(a), "example_2.jpg", RULES, 0.5, 0.3)
