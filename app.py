@@ -29,8 +29,9 @@ from sppviz.app import build_app, launch_kwargs, startup  # noqa: E402 - after t
 from sppviz.app.limits import HEAVY_CONCURRENCY  # noqa: E402
 
 # Heavy work (Analyze, why SPP, the exports, /analyze) shares one limit across the whole app,
-# limits.HEAVY_CONCURRENCY (SPPVIZ_CONCURRENCY, 2: two analyses keep two CPU cores busy). Every light event
-# (a click, a slider: 10-100 ms) may run this many at once; the queue holds at most QUEUE_SIZE waiting events.
+# limits.HEAVY_CONCURRENCY (SPPVIZ_CONCURRENCY, 2: two analyses keep two CPU cores busy), in Gradio's queue; it
+# holds at most QUEUE_SIZE waiting events. The light events (a click, a slider) skip the queue (events.QUIET,
+# limits.LIGHT_CONCURRENCY); the few other queued events (the page's load) may run this many at once.
 LIGHT_CONCURRENCY = HEAVY_CONCURRENCY
 QUEUE_SIZE = 64
 

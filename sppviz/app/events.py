@@ -9,7 +9,8 @@ with a traceback; the page shows it as a toast.
 Events take the raw component values (``preprocess=False``): :meth:`Settings.parse` is the one place
 they become typed values (Gradio's own checks echoed whole inputs, or failed with a bare "Error").
 Heavy events (``concurrency_id=limits.HEAVY``) run inside ``limits.heavy``: one of the app's heavy
-slots, and a time budget that also stops a request nobody waits for any more.
+slots, and a time budget that also stops a request nobody waits for any more. Light events (``QUIET``) run
+outside Gradio's queue, inside ``limits.light``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from sppviz.app.gate import user_error
 from sppviz.app.settings import MAX_WINDOW_INDEX, Settings, UserError, components_of
 from sppviz.i18n import pick_lang, t
 
-QUIET = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last"}
+# Light events: private, no progress overlay, the last of a burst of inputs, and outside Gradio's queue (the page
+# posts them to /gradio_api/run/predict and has the answer in one round trip; the queue's join, event stream and
+# scheduling added 50-65 ms to each). They cannot stream or report progress; ``limits.light`` bounds them.
+QUIET = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last", "queue": False}
 
 
 def handler(*, reads: tuple[str, ...], outputs: tuple[str, ...]) -> Callable:
@@ -107,7 +111,8 @@ def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
 
     def call(raw: dict, lang: str, request: gr.Request | None, extra: dict) -> dict:
         if not heavy:
-            return h(raw, lang, **args, **extra)
+            with limits.light(h.__name__.replace("_", " ")):
+                return h(raw, lang, **args, **extra)
         with limits.heavy(h.__name__.replace("_", " "), getattr(request, "session_hash", None),
                           extra.get("progress")) as budget:
             if "progress" in extra:

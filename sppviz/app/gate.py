@@ -5,10 +5,12 @@
   length (``Content-Length``), is at most ``MAX_UPLOAD_REQUEST_BYTES`` and counts against its visitor's
   upload budget (``UPLOAD_BUDGET_BYTES`` per ``UPLOAD_WINDOW_S``); before each upload the stored uploads are
   pruned to make room for it under their byte cap (``panels.prune_uploads``).
-- :func:`install` wraps the app's ``preprocess_data`` and ``process_api``: a call that sends too few
+- :func:`install` wraps the app's ``preprocess_data`` and ``process_api``, which queued events and the light
+  events outside the queue (``POST /gradio_api/run/predict``) both pass: a call that sends too few
   values, a malformed file object or a file that was not uploaded here gets a short message naming the
   parameter (Gradio gave a bare "Error" and printed a traceback), and any other failure before or around
   a handler becomes a one-line message without a traceback for the user (the traceback goes to the log).
+  A queued event (the heavy work) cannot be called round the queue (``api_open`` off).
 - :func:`validation_error`: a request body FastAPI cannot read gets a short 422 without the input echoed.
 
 A visitor is told apart by the first address of ``X-Forwarded-For`` (a Space runs behind a proxy), else the
@@ -211,6 +213,10 @@ def install(demo: gr.Blocks, names: dict[int, str] | None = None) -> gr.Blocks:
     names = dict(names or {})
     preprocess, process = demo.preprocess_data, demo.process_api
     limits.attach(demo)
+    # the light events (events.QUIET) skip the queue and come in by POST /gradio_api/run/predict, through the
+    # same process_api as queued ones (guarded below); a queued event (the heavy work, with its concurrency
+    # limit) cannot be called that way round the queue: Gradio answers such a POST with a 404
+    demo.api_open = False
     panels.protect_existing_uploads()  # the examples' copies, made while the page was built
 
     async def preprocess_data(block_fn, inputs, state, *args, **kwargs):

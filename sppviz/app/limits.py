@@ -3,7 +3,8 @@ stages) and a share of the machine (one concurrency limit for all heavy work, pa
 
 Heavy events (Analyze, "why SPP", the exports, ``/analyze``) share the Gradio
 concurrency id :data:`HEAVY`, limited to :data:`HEAVY_CONCURRENCY` at once across the whole app, and
-a process-wide semaphore of the same size (for calls that do not come through the queue). Each runs
+a process-wide semaphore of the same size (for calls that do not come through the queue). Light events run
+outside the queue, at most :data:`LIGHT_CONCURRENCY` at once (:func:`light`). Each runs
 under a :class:`Budget`: ``REQUEST_SECONDS`` of wall time, checked wherever the analysis reports
 progress (before the proposals and before each scale's conv5); a request whose client went away (the
 page was closed, the API client disconnected) stops at the same points instead of running for nobody.
@@ -38,6 +39,11 @@ REQUEST_SECONDS = float(os.environ.get("SPPVIZ_REQUEST_S", "120"))
 REQUEST_BYTES = int(float(os.environ.get("SPPVIZ_REQUEST_MB", "2048")) * 2**20)
 
 SLOTS = threading.BoundedSemaphore(HEAVY_CONCURRENCY)  # heavy requests running now, page and API together
+# Light events (a click, a slider: 10-100 ms) skip Gradio's queue (``events.QUIET``: its join, stream and
+# scheduling added 50-65 ms to each); this many run at once, the others wait at most LIGHT_WAIT_S for a turn.
+LIGHT_CONCURRENCY = int(os.environ.get("SPPVIZ_LIGHT_CONCURRENCY", "4"))
+LIGHT_WAIT_S = 30.0
+LIGHT_SLOTS = threading.BoundedSemaphore(LIGHT_CONCURRENCY)
 _APPS: weakref.WeakSet = weakref.WeakSet()  # the apps built in this process, for the client-gone check
 ABANDONED = {"count": 0}  # requests stopped because nobody was waiting for them (for tests and the load test)
 
@@ -109,6 +115,18 @@ class Budget:
         self.check(desc or "")
         if self.progress is not None:
             self.progress(fraction, desc=desc, **kw)
+
+
+@contextlib.contextmanager
+def light(what: str, wait_s: float | None = None) -> Iterator[None]:
+    """Hold one of the LIGHT_CONCURRENCY slots for a light event (outside Gradio's queue nothing else bounds
+    them); a UserError after ``wait_s`` (default LIGHT_WAIT_S) without one."""
+    if not LIGHT_SLOTS.acquire(timeout=LIGHT_WAIT_S if wait_s is None else wait_s):
+        raise UserError(f"{what}: the server is busy; try again in a minute")
+    try:
+        yield
+    finally:
+        LIGHT_SLOTS.release()
 
 
 @contextlib.contextmanager

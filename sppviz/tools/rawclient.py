@@ -1,9 +1,12 @@
 """A page-like client of the app over plain HTTP (what the browser sends), for the load test and the tests.
 
 ``gradio_client`` calls only named endpoints; the page's own events (Analyze, a click on a window, a slider)
-are private and reached the way the browser reaches them: ``POST /gradio_api/upload`` for a file, then
-``POST /gradio_api/queue/join`` with the event's ``fn_index`` and one value per input component, and the
-result from the server-sent events of ``GET /gradio_api/queue/data``. :class:`Page` reads ``/config`` to find
+are private and reached the way the browser reaches them: ``POST /gradio_api/upload`` for a file, then, for
+an event in Gradio's queue (the heavy work), ``POST /gradio_api/queue/join`` with the event's ``fn_index`` and
+one value per input component and the result from the server-sent events of ``GET /gradio_api/queue/data``
+(:func:`join`); for an event outside the queue (``"queue": false`` in the config: the light events) one
+``POST /gradio_api/run/predict`` with the same body, answered with the result (:func:`predict`); :func:`send`
+takes the event's own route. :class:`Page` reads ``/config`` to find
 an event by its trigger's ``elem_id`` and fills every input with the component's current value;
 :class:`Visitor` is one tab of the page: its inputs follow the outputs, and one user action sends every event
 the page would (each trigger's events and their ``.success`` chains).
@@ -58,6 +61,37 @@ def join(base: str, fn_index: int, data: Any, event_data: Any = None, session_ha
     return {"status": 200, "success": False, "error": None, "data": None, "text": "stream closed"}
 
 
+def predict(base: str, fn_index: int, data: Any, event_data: Any = None, session_hash: str | None = None,
+            trigger_id: int | None = None, timeout: float = 300.0, body: dict | None = None) -> dict:
+    """One event outside the queue, as the page sends it (``POST /gradio_api/run/predict``). Returns what
+    :func:`join` returns: "status" is 200 when the server answered with the outputs or with a message for the
+    user (that answer comes with HTTP 500), else the refused request's HTTP status (with its body in "text")."""
+    base = base.rstrip("/")
+    sh = session_hash or uuid.uuid4().hex[:12]
+    payload = body if body is not None else {"data": data, "event_data": event_data, "fn_index": fn_index,
+                                             "trigger_id": trigger_id, "session_hash": sh}
+    with httpx.Client(timeout=timeout) as c:
+        r = c.post(f"{base}{API}/run/predict", content=json.dumps(payload, allow_nan=True),
+                   headers={"content-type": "application/json"})
+    try:
+        answer = r.json()
+    except ValueError:
+        answer = None
+    if r.status_code == 200 and isinstance(answer, dict):
+        return {"status": 200, "success": True, "error": None, "data": answer.get("data"), "text": ""}
+    if r.status_code == 500 and isinstance(answer, dict) and "error" in answer:
+        return {"status": 200, "success": False, "error": answer.get("error"), "data": None, "text": ""}
+    return {"status": r.status_code, "success": False, "error": None, "data": None, "text": r.text}
+
+
+def send(base: str, dep: dict, data: Any, event_data: Any = None, session_hash: str | None = None,
+         trigger_id: int | None = None, timeout: float = 300.0) -> dict:
+    """The event ``dep`` (a dependency of the config) by the page's route: :func:`predict` for one outside the
+    queue, else :func:`join`."""
+    call = predict if dep.get("queue") is False else join
+    return call(base, dep["id"], data, event_data, session_hash, trigger_id=trigger_id, timeout=timeout)
+
+
 class Page:
     """The app's page as its config describes it: components by elem_id or label key, events by trigger."""
 
@@ -86,11 +120,12 @@ class Page:
 
     def call(self, elem_id: str, name: str = "click", values: dict[str, Any] | None = None, event_data: Any = None,
              session_hash: str | None = None) -> dict:
-        """Trigger the event with the current values, ``values`` (elem_id or label key → value) replacing some."""
+        """Trigger the event with the current values, ``values`` (elem_id or label key → value) replacing some,
+        by the event's own route (:func:`send`)."""
         dep = self.event(elem_id, name)
         override = {self.by_name[k]: v for k, v in (values or {}).items()}
         data = [override.get(i, self.values.get(i)) for i in dep["inputs"]]
-        return join(self.base, dep["id"], data, event_data, session_hash, trigger_id=self.by_name[elem_id])
+        return send(self.base, dep, data, event_data, session_hash, trigger_id=self.by_name[elem_id])
 
     def roots(self, elem_id: str, name: str = "click") -> list[dict]:
         """Every dependency with a server function that ``name`` on ``elem_id`` triggers (the page sends them all)."""
@@ -140,7 +175,7 @@ class Visitor:
 
     def _join(self, dep: dict, event_data: Any, trigger: int | None) -> dict:
         data = [self.values.get(i) for i in dep["inputs"]]
-        res = join(self.page.base, dep["id"], data, event_data, self.session_hash, trigger_id=trigger)
+        res = send(self.page.base, dep, data, event_data, self.session_hash, trigger_id=trigger)
         if res.get("success"):
             for i, v in zip(dep["outputs"], res.get("data") or [], strict=False):
                 if i in self.stateful:
