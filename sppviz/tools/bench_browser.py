@@ -350,6 +350,7 @@ def interactions(d: Driver, repeats: int) -> dict[str, Samples]:
         run("window click", "#proj-grid", lambda fx=fx, fy=fy: d.click_figure("#win-img", fx, fy))
     for i in range(repeats):
         run("window number", "#proj-grid", lambda i=i: d.set_number("#win-k", 3 + 7 * i))
+    unfold(p, "settings", "rules")
     for i in range(repeats):
         rule = ("original", "fast-rcnn", "paper")[i % 3]
         run("rule (rules table)", "", lambda r=rule: p.locator("#projection label", has_text=r).first.click(),
@@ -373,6 +374,22 @@ def interactions(d: Driver, repeats: int) -> dict[str, Samples]:
     return out
 
 
+def unfold(page, *elem_ids: str) -> None:
+    """Open the accordions ``elem_ids`` (outermost first) where they are folded: the page folds the settings
+    when an analysis shows its results, and the rules have an accordion of their own inside them."""
+    for elem_id in elem_ids:
+        header = page.locator(f"#{elem_id} > .label-wrap").first
+        if header.count() and "open" not in (header.get_attribute("class") or ""):
+            header.click()
+            page.wait_for_timeout(100)
+
+
+def open_settings(page) -> None:
+    """The settings unfolded, so that the examples and the image input can be used again."""
+    unfold(page, "settings")
+    page.wait_for_selector("#examples", state="visible", timeout=TIMEOUT_MS)
+
+
 def set_scales(page, scales: tuple[int, ...]) -> None:
     """Tick exactly ``scales`` among the page's scale boxes."""
     labels = page.locator("#scales label")
@@ -382,8 +399,9 @@ def set_scales(page, scales: tuple[int, ...]) -> None:
             lab.click()
 
 
-def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...] = (688,)) -> dict:
-    """Every measurement on a fresh app process, Analyze at ``scales``; returns the report's numbers."""
+def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...] = (688,), repo: Path = REPO) -> dict:
+    """Every measurement on a fresh app process of the checkout ``repo``, Analyze at ``scales``; returns the
+    report's numbers."""
     from playwright.sync_api import sync_playwright
 
     if not os.access(CHROMIUM, os.X_OK):
@@ -394,7 +412,7 @@ def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...]
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         port = free_port()
         log("starting app.py …")
-        proc, t0, http_s = start_app(port)
+        proc, t0, http_s = start_app(port, repo=Path(repo))
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1100}, locale="en-US")
             page.add_init_script(INSTRUMENT_JS)
@@ -420,6 +438,7 @@ def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...]
             scenes = []
             for i in range(min(analyses + 1, n_examples)):
                 def load(i=i):
+                    open_settings(page)
                     page.locator("#examples .gallery-item").nth(i).click()
                     page.wait_for_selector("#input-image img", timeout=TIMEOUT_MS)
                 scenes.append(analyze_once(d, load))
@@ -431,6 +450,7 @@ def run(repeats: int = 12, analyses: int = 5, log=print, scales: tuple[int, ...]
                 path = photo_like(tmp / f"photo_{v}.jpg", v + 1)
 
                 def load(path=path):
+                    open_settings(page)
                     page.locator("#input-image button[aria-label='Clear']").first.click(timeout=2000)
                     page.locator("#input-image input[type=file]").first.set_input_files(str(path))
                     page.wait_for_selector("#input-image img", timeout=TIMEOUT_MS)
@@ -501,12 +521,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--browser-repeats", type=int, default=12, help="samples per kind of event")
     p.add_argument("--browser-analyses", type=int, default=5, help="Analyze runs per kind of image")
     p.add_argument("--browser-scales", type=int, nargs="+", default=[688], help="the scales ticked for Analyze")
+    p.add_argument("--browser-checkout", type=Path, default=REPO,
+                   help="the checkout whose app.py is measured (another one for an A/B comparison)")
 
 
 def main(args: argparse.Namespace) -> int:
     """Print the report (one JSON object with ``--json``)."""
     quiet = getattr(args, "json", False)
     res = run(args.browser_repeats, args.browser_analyses, log=(lambda *_: None) if quiet else print,
-              scales=tuple(args.browser_scales))
+              scales=tuple(args.browser_scales), repo=getattr(args, "browser_checkout", REPO))
     print(json.dumps(res) if quiet else format_report(res))
     return 0
