@@ -34,7 +34,7 @@ EMPTY_TABLES = {"pyr_table": feat_step.PYR_HEADERS, "det_table": det_step.DET_HE
                 "cmp_table": rcnn.COMPARE_HEADERS, "cmb_table": rcnn.CMB_HEADERS}
 LANG_OUT = tuple(dict.fromkeys(("status", "pyr_img", "pyr_table", *window.WINDOW_OUT, *pooling.POOL_OUT,
                                 *features.FEAT_OUT, *detections.DET_OUT, "why_summary", "why_fig", *compare.CMP_OUT,
-                                *combine.CMB_OUT, *lesson.LESSON_OUT, *TAB_KEYS, "image")))
+                                *combine.CMB_OUT, *lesson.LESSON_OUT, *TAB_KEYS, "image", "classes")))
 # everything a handler's text depends on, except the image and what only Analyze reads (the page would
 # upload and convert the image again on every switch)
 LANG_READS = tuple(dict.fromkeys((*lesson.LESSON_READS, "source", "fm_scale", "fm_channel", "fm_view")))
@@ -59,6 +59,7 @@ def switch_language(s: Settings) -> dict:
     out.update(pooling.pooling_outputs(w, st, s, reset_channel=False))
     out.update(features.feature_outputs(w, s))
     out.update(detections.detection_outputs(w, s))
+    out["classes"] = gr.update(choices=detections.class_choices(w.a.detector.classes, lang))  # the values stay
     why = session.WHY_RESULTS.get(st["sid"])
     if why is not None:
         out["why_summary"] = t("why_summary", lang, **why)

@@ -71,6 +71,17 @@ def test_switching_the_language_rewrites_every_handler_text(done):
     idle = language.switch_language(dict(settings.DEFAULTS, state={}), "zh")
     assert idle["lesson_counter"] == t("lesson_idle", "zh") and "status" not in idle
 
+
+def test_the_class_filter_names_the_classes_in_the_page_s_language(done):
+    v, out = done
+    classes = list(entry(v).a.detector.classes)
+    assert out["classes"]["choices"] == [(c, c) for c in classes]  # English: the model's own names
+    zh = language.switch_language(v, "zh")["classes"]
+    assert [value for _, value in zh["choices"]] == classes  # the values the filter sends stay the model's
+    names = dict((value, label) for label, value in zh["choices"])
+    assert names["disc"] == "圆盘" and names["heart"] == "心形" and all(names[c] != c for c in classes)
+    assert "value" not in zh  # the ticked classes stay as they were
+
 # ---------------------------------------------------------------------------------- lesson mode
 
 

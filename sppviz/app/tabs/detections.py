@@ -9,7 +9,7 @@ from sppviz.app.events import QUIET, handler, spec
 from sppviz.app.panels import encode_all, encode_panel
 from sppviz.app.settings import DEFAULTS, Settings
 from sppviz.app.widgets import L, img, md, panel
-from sppviz.i18n import t
+from sppviz.i18n import class_name, t
 from sppviz.model.weights import ASSETS
 from sppviz.steps import detections
 
@@ -38,6 +38,11 @@ def create_ui(C: dict) -> None:
                                   headers=[t(k) for k in detections.DET_HEADERS], max_height=420)
     C["det_truth_info"] = gr.Markdown(visible=False, elem_id="det-truth-info")
     C["det_truth"] = img("det_truth", title=False, visible=False, elem_id="det-truth")
+
+
+def class_choices(classes, lang: str) -> list[tuple[str, str]]:
+    """The class filter's choices: (the class's name in ``lang``, the model's class name)."""
+    return [(class_name(c, lang), c) for c in classes]
 
 
 def detection_outputs(w, s: Settings, classes: list[str] | None = None) -> dict:

@@ -27,7 +27,7 @@ from sppviz.app.settings import (
     fail,
 )
 from sppviz.app.status import status
-from sppviz.app.tabs.detections import DET_OUT, detection_outputs
+from sppviz.app.tabs.detections import DET_OUT, class_choices, detection_outputs
 from sppviz.app.tabs.features import FEAT_OUT
 from sppviz.app.tabs.pooling import POOL_OUT, pooling_outputs
 from sppviz.app.tabs.window import WINDOW_OUT, window_outputs
@@ -165,7 +165,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     out = {"status": status(w, st, s)}
     out.update(window_outputs(w, st, s))
     out.update(pooling_outputs(w, st, s, reset_channel=True))
-    out["classes"] = gr.update(choices=list(det.classes), value=list(det.classes))
+    out["classes"] = gr.update(choices=class_choices(det.classes, s.lang), value=list(det.classes))
     out.update(detection_outputs(w, s, classes=list(det.classes)))
     session.touch(st["sid"], w)
     # the first step's panels again (the same files): a tab the page had not drawn yet when they came
