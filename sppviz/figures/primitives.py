@@ -394,11 +394,11 @@ def colorbar(vmin, vmax, cmap="viridis", width=400, height=24, size=SMALL, label
 
 def with_colorbar(arr, vmin, vmax, cmap="viridis", label: str | None = None, entries: Sequence[tuple] = (),
                   ticks: int = 3, bar_width: int | None = None) -> np.ndarray:
-    """arr with its colour scale under it (see colorbar: min, `ticks` values, max and `label`) and a legend
-    row of `entries` (kind, colour, text) when there are any."""
+    """arr with its colour scale under it (see colorbar: min, `ticks` values, max and `label`, in the
+    legend's font size) and a legend row of `entries` (kind, colour, text) when there are any."""
     a = as_rgb(arr)
     bw = int(bar_width or min(420, max(160, a.shape[1] // 2)))
-    parts = [a, colorbar(vmin, vmax, cmap, width=bw, label=label, ticks=ticks)]
+    parts = [a, colorbar(vmin, vmax, cmap, width=bw, height=28, size=FONT, label=label, ticks=ticks)]
     if entries:
         parts.append(legend(entries, a.shape[1]))
     return vstack(parts, pad=6)
