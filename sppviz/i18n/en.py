@@ -381,6 +381,7 @@ FORMATS: dict[str, str] = {
     "cls_star": "star",
     "cls_cross": "cross",
     "cls_heart": "heart",
+    "list_sep": ", ",  # between the items of a list in a sentence
 }
 
 ERRORS: dict[str, str] = {

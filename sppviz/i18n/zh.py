@@ -368,6 +368,7 @@ FORMATS: dict[str, str] = {
     "cls_star": "星形",
     "cls_cross": "十字",
     "cls_heart": "心形",
+    "list_sep": "、",  # between the items of a list in a sentence
 }
 
 ERRORS: dict[str, str] = {

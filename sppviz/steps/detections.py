@@ -87,7 +87,7 @@ def model_notice(w: Workspace, lang: str) -> str:
     names = w.a.detector.classes
     if len(names) > 50:
         return ""
-    return t("det_notice", lang, n=len(names), classes=", ".join(class_name(c, lang) for c in names))
+    return t("det_notice", lang, n=len(names), classes=t("list_sep", lang).join(class_name(c, lang) for c in names))
 
 
 def window_probs(w: Workspace, k: int, rules: dict, lang: str) -> dict:
