@@ -356,6 +356,7 @@ FORMATS: dict[str, str] = {
     "fig_am_level": "maxima at n={n}",
     "fig_am_rf": "receptive field of the selected maximum",
     "fig_vec_title": "{c} channels × {bins} bins = {d:,} values",
+    "fig_vec_title_one": "{c} channels × {bins} bin = {d:,} values",
     "fig_vec_level": "n={n}: {count:,} values",
     "fig_vec_pick": "element #{i} = {v}",
     "fig_vec_where": "element #{i} = {v}  (n={n}, channel {c}, bin ({by}, {bx}))",

@@ -343,6 +343,7 @@ FORMATS: dict[str, str] = {
     "fig_am_level": "n={n} 的最大值",
     "fig_am_rf": "所选最大值的感受野",
     "fig_vec_title": "{c} 个通道 × {bins} 个分格 = {d:,} 个值",
+    "fig_vec_title_one": "{c} 个通道 × {bins} 个分格 = {d:,} 个值",
     "fig_vec_level": "n={n}：{count:,} 个值",
     "fig_vec_pick": "元素 #{i} = {v}",
     "fig_vec_where": "元素 #{i} = {v}（n={n}，通道 {c}，分格 ({by}, {bx})）",

@@ -70,7 +70,8 @@ def vector_strip(w: Workspace, d: WindowDetail, level: int, sel_bin: tuple[int, 
     levels = [x.n for x in d.levels]
     strip = figures.vector_strip(d.vector, d.level_slices, levels, w.channels, width=1100, highlight=hl,
                                  words=figure_words(lang))
-    title = t("fig_vec_title", lang, c=w.channels, bins=sum(x * x for x in levels), d=len(d.vector))
+    nb = sum(x * x for x in levels)
+    title = t_count("fig_vec_title", nb, lang, c=w.channels, bins=nb, d=len(d.vector))
     return figures.caption(strip, title, bold=True, position="top", align="left")
 
 

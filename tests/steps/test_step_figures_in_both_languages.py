@@ -119,6 +119,11 @@ def test_one_bin_is_singular(a):
     with figures.recording() as rec:
         steps.STEPS[steps.step_number("bins") - 1].build(v)
     assert any(": 1×1 bin on cells" in r.text for r in rec) and not any("1×1 bins" in r.text for r in rec)
+    v = lesson_view(a, pick_window(a), (1,), RULES, 0.5, 0.3, "en", level=1)
+    with figures.recording() as rec:
+        steps.STEPS[steps.step_number("vector") - 1].build(v)
+    titles = [r.text for r in rec if " channels × " in r.text]
+    assert titles == [f"{a.feats[0].fmap.shape[0]} channels × 1 bin = {a.feats[0].fmap.shape[0]} values"]
 
 
 def test_the_feature_maps_outline_the_window_at_every_scale(a):
