@@ -58,6 +58,18 @@ def open_page(browser, url, errors: list, locale="en-US"):
     return page
 
 
+def settings_open(page) -> bool:
+    """Whether the settings accordion (image, examples, Analyze, rules) is open."""
+    return page.locator("#settings > .label-wrap").first.evaluate("b => b.classList.contains('open')")
+
+
+def open_settings(page) -> None:
+    """Open the settings accordion again (it folds once an analysis arrives), as a user clicks its header."""
+    if not settings_open(page):
+        page.locator("#settings > .label-wrap").first.click()
+    page.locator("#analyze-btn").wait_for(state="visible", timeout=60_000)
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from sppviz.model.weights import load_default_detector
 from sppviz.steps import features as features_step
 from sppviz.steps import pooling as pooling_step
 
-from .conftest import open_page
+from .conftest import open_page, open_settings
 
 pytestmark = pytest.mark.browser
 
@@ -300,6 +300,7 @@ def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, 
     page.locator("#lang input[value=zh]").check()
     status_matches(page, "个窗口")
     text_has(page, "#tab-pyramid-button", tab_label("tab_pyramid", "zh"))
+    open_settings(page)  # folded since the analysis arrived: Analyze is inside
     assert page.locator("#analyze-btn").inner_text() == tr("btn_analyze", "zh")
     text_has(page, "#lesson-counter", f"第 2 / {n} 步")  # the lesson keeps its step, now in Chinese
     text_has(page, "#lesson-text", "叠加图把每个格子画在它的感受野中心")

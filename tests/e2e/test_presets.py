@@ -9,7 +9,7 @@ from sppviz.app.tabs import inputs
 from sppviz.method import bins, presets
 from sppviz.model.weights import load_default_detector
 
-from .conftest import open_page
+from .conftest import open_page, open_settings
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 60_000
@@ -45,6 +45,8 @@ def test_release_preset_sets_its_controls_and_the_gotcha_names_the_differing_bin
     page.click("#preset-release")
     page.wait_for_function("() => document.querySelector('#preset-info').innerText.includes(\"Authors' release\")",
                            timeout=TIMEOUT)
+    page.locator("#rules > .label-wrap").click()  # the four rules are folded under the presets
+    page.locator("#projection").wait_for(timeout=TIMEOUT)
     assert checked(page, "scales") == sorted(str(s) for s in p.scales)  # 874, not 864
     assert checked(page, "projection") == ["original"] and checked(page, "scale-rule") == ["original"]
     assert checked(page, "box-scaling") == ["release"] and checked(page, "bin-rule") == ["release"]
@@ -55,6 +57,7 @@ def test_release_preset_sets_its_controls_and_the_gotcha_names_the_differing_bin
     # levels with 7, where the release's float32 bins can differ, and a window where they do
     levels = (1, 2, 3, 7)
     k, diff = release_window(levels)
+    open_settings(page)  # they fold once the analysis arrives
     page.locator("#levels label", has_text="custom").click()
     custom = page.get_by_label("Custom levels")
     custom.fill("1, 2, 3, 7")

@@ -16,7 +16,7 @@ from PIL import Image
 from sppviz.analysis.images import load_image
 from sppviz.app import api, session
 
-from .conftest import open_page
+from .conftest import open_page, open_settings
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 60_000
@@ -95,6 +95,7 @@ def analysed(monkeypatch):
 
 
 def upload(page, path) -> None:
+    open_settings(page)  # the settings (the image among them) fold once an analysis arrives
     remove = page.locator("#input-image button[aria-label='Remove Image']")
     if remove.count():
         remove.first.click()
