@@ -5,7 +5,7 @@ and the notices (fewer windows found than asked for, a preset's name, the model'
 from __future__ import annotations
 
 from sppviz.app.settings import Settings
-from sppviz.i18n import t
+from sppviz.i18n import t, t_count
 from sppviz.method import presets
 
 
@@ -21,8 +21,9 @@ def status(w, st: dict, s: Settings) -> str:
     a, tm, work, det, lang = w.a, w.base.timings, w.base.work, w.a.detector, s.lang
     drawn = len(st.get("boxes") or [])
     n_prop = len(a.windows) - drawn if s.source != "user" else 0
-    windows = (t("status_windows_drawn", lang, windows=len(a.windows), proposals=n_prop, drawn=drawn)
-               if drawn and s.source != "user" else t("status_windows", lang, windows=len(a.windows)))
+    n = len(a.windows)
+    windows = (t("status_windows_drawn", lang, windows=n, proposals=n_prop, drawn=drawn)
+               if drawn and s.source != "user" else t_count("status_windows", n, lang, windows=n))
     text = t("status_done", lang, windows=windows, scales=", ".join(map(str, a.scales)), model=det.net.trunk.name,
              device=det.device.type)
     conv_scales = work.get("conv_scales") or ()

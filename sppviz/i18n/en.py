@@ -326,6 +326,7 @@ FORMATS: dict[str, str] = {
                     "analysis.json and handout.html; {mb:.1f} MB in {sec:.1f} s."),
     "lang_name": "English",
     # ---- plural forms (the key + "_one" when the count is 1; i18n.t_count picks it) ----
+    "status_windows_one": "**{windows} window**",
     "spp_ok_one": "Level {n}: {nx}×{ny} bin over {aw}×{ah} cells ({rule} rule). Vector length {d:,} = {c} × {bins}.",
     "g_sliding_row_one": ("- n = {n}: sliding gives **{count}** bin{mark} (window {win}, stride {stride}); adaptive "
                           "gives {n}"),

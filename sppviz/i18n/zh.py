@@ -313,6 +313,7 @@ FORMATS: dict[str, str] = {
                     "handout.html；共 {mb:.1f} MB，用时 {sec:.1f} 秒。"),
     "lang_name": "简体中文",
     # ---- plural forms (the key + "_one" when the count is 1; i18n.t_count picks it) ----
+    "status_windows_one": "**{windows} 个窗口**",
     "spp_ok_one": "层级 {n}：{aw}×{ah} 个格子上的 {nx}×{ny} 个 bin（{rule} 规则）。向量长度 {d:,} = {c} × {bins}。",
     "g_sliding_row_one": ("- n = {n}：滑动规则得到 **{count}** 个箱{mark}（窗口 {win}，步长 {stride}）；自适应规则得到 "
                           "{n} 个"),

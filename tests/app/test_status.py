@@ -88,3 +88,10 @@ def test_a_scene_the_class_shares_is_scored_once(model, tmp_path, monkeypatch):
     assert out2["det_table"] is not None
     analyze(path, scales=[688])  # other scales: scored anew
     assert len(calls) == 1
+
+
+def test_one_window_is_singular(model, tmp_path):
+    _, out = analyze(fresh_image(tmp_path, 5), source="user")  # no boxes drawn: the whole image
+    assert "**1 window** ·" in out["status"]
+    _, zh = analyze(fresh_image(tmp_path, 5), source="user", lang="zh")
+    assert "**1 个窗口**" in zh["status"]
