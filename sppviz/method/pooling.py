@@ -352,12 +352,22 @@ def scan_or_table(hwc: tuple[int, int, int], itemsize: int, cells: torch.Tensor,
 
 def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
     """Numba backend (CPU). Returns (out [K,D] (``given`` when there is one), argmax [K,D] or None) in fmap's
-    dtype. Values only, over many windows: a sparse table of the map and ``table_kernel`` (``scan_or_table``);
-    else ``pool_kernel``, which reads each bin's cells."""
-    c = fmap.shape[0]
+    dtype. Reads only the bounding box of the windows' cells (a window of the compare tab: its own 100-odd
+    cells, not a 256 x 43 x 65 channels-last copy of the whole map). Values only, over many windows: a sparse
+    table of the map and ``table_kernel`` (``scan_or_table``); else ``pool_kernel``, which reads each bin's
+    cells."""
+    c, full_h, full_w = fmap.shape
     k_all = len(cells)
     steps = _plan(levels, rule)
     work = fmap if fmap.dtype in (torch.float32, torch.float64) else fmap.float()  # exact
+    x0 = y0 = 0
+    if k_all:  # only the part of the map the windows cover (one window: its own cells), the cells shifted into it
+        (x0, y0), (x1, y1) = cells[:, :2].amin(0).tolist(), cells[:, 2:].amax(0).tolist()
+        if (x1 - x0 + 1) * (y1 - y0 + 1) < full_h * full_w:
+            work = work[:, y0:y1 + 1, x0:x1 + 1]
+            cells = cells - torch.tensor([x0, y0, x0, y0], dtype=cells.dtype)
+        else:
+            x0 = y0 = 0
     # absolute inclusive bin rows / cols of every direct level, side by side: [K, sum(n)]
     direct = [n for n, source in steps if source is None]
     rows = [axis_bins(cells[:, 1], cells[:, 3], n, rule) for n in direct]
@@ -391,6 +401,9 @@ def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
                     k.table_kernel(t, r0, r1, q0, q1, plan, out.numpy(), rule == "release")
     if given is not None and not direct_out:
         out = given.copy_(out)
+    if want_arg and (x0 or y0 or work.shape[2] != full_w):  # flat indices of the crop -> of the whole map
+        w_crop = work.shape[2]
+        arg = torch.where(arg >= 0, (arg // w_crop + y0) * full_w + arg % w_crop + x0, arg)
     return out.to(fmap.dtype), (arg if want_arg else None)
 
 

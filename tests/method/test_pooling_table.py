@@ -126,3 +126,17 @@ def test_the_choice_between_scan_and_table():
     assert pooling.scan_or_table(hwc, 4, few, *bins_of(few)) is None
     # capped at 8 copies of the map: (4, 4) -> (3, 4) -> (3, 3) -> (2, 3), the axis with more levels first
     assert pooling.table_levels(hwc, 4, 8, 11, max_bytes=8 * 43 * 65 * 256 * 4) == (2, 3)
+
+
+@pytest.mark.parametrize("rule", ["adaptive", "release"])
+def test_windows_pooled_from_the_crop_they_cover(rule):
+    """A call pools from the bounding box of its windows' cells: values and argmax (flat indices of the whole
+    map, -1 for the release's floor) as the reference's, one window at a time and a few close together."""
+    gen = torch.Generator().manual_seed(13)
+    fmap = torch.randn(9, 17, 23, generator=gen)
+    cells = random_cells(40, 17, 23, gen)
+    groups = [cells[i:i + 1] for i in range(30)] + [cells[30:33], torch.tensor([[22, 16, 22, 16], [20, 5, 22, 16]])]
+    for group in groups:
+        got = spatial_pyramid_pool(fmap, group, (1, 2, 3), rule, return_argmax=True, backend="numba")
+        want = spp_reference(fmap, group, (1, 2, 3), rule, return_argmax=True)
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1]), group.tolist()
