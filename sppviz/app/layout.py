@@ -106,11 +106,10 @@ def wire(C: dict) -> None:
     run = C["analyze"].click(**analyze)
     chain(run, cmp_after, cmb_all, feat_after)
     # the results come into view with the first figure (static/results.js): the click arms it, the pyramid
-    # panel's first image (Analyze's first message) or, failing that, the finished analysis folds the
-    # settings and scrolls; the end of a failed Analyze disarms it
-    show = "() => window.sppvizShowResults && window.sppvizShowResults()"
-    C["pyr_img"].change(None, js=show, **JS_ONLY)
-    run.success(None, js=show, **JS_ONLY)
+    # panel's first image (Analyze's first message) folds the settings and scrolls, the complete analysis
+    # settles the place (or folds, when the figure was the same); the end of a failed Analyze disarms it
+    C["pyr_img"].change(None, js="() => window.sppvizShowResults && window.sppvizShowResults()", **JS_ONLY)
+    run.success(None, js="() => window.sppvizAnalyzed && window.sppvizAnalyzed()", **JS_ONLY)
     run.then(None, js="() => window.sppvizDisarmResults && window.sppvizDisarmResults()", **JS_ONLY)
     chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), *after_window)
     chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)

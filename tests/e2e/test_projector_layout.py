@@ -159,9 +159,19 @@ def test_analyze_folds_the_settings_and_brings_the_first_figure_into_view(browse
             assert table["x"] - 1 <= head["x"] and head["x"] + head["width"] <= min(table["x"] + table["width"], vw) + 1
         assert not overlaps(box(page, "#cmp-fig .icon-button-wrapper"), box(page, "#cmp-fig img"))
 
-    # one click on the folded header opens the settings again: Analyze is back
+    # one click on the folded header opens the settings again: Analyze is back, and folds them again
     open_settings(page)
     assert settings_open(page) and page.locator("#analyze-btn").is_visible()
+    page.click("#tab-pyramid-button")
+    page.click("#analyze-btn")
+    page.locator("#analyze-btn").wait_for(state="hidden", timeout=TIMEOUT)
+    page.wait_for_function("(p) => new RegExp(p).test(document.querySelector('#status').innerText) && "
+                           "!document.querySelector('#status .progress-text, #status .eta-bar')",
+                           arg=DONE[lang], timeout=TIMEOUT)
+    page.wait_for_function("(vh) => { const r = document.querySelector('#pyr-img img').getBoundingClientRect();"
+                           " return r.top >= 0 && r.top < vh && Math.min(r.bottom, vh) - r.top >= r.height / 2; }",
+                           arg=vh, timeout=TIMEOUT)
+    assert not settings_open(page)
     assert page.errors == []
     page.close()
 
