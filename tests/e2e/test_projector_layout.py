@@ -189,3 +189,13 @@ def test_the_channel_slider_follows_the_view_before_any_analysis(browser, app_ur
     assert page.locator(".toast-body").count() == 0  # a view needs no analysis: no "Press Analyze first"
     assert page.errors == []
     page.close()
+
+
+def test_a_failed_analyze_leaves_the_settings_open(browser, app_url):
+    page = new_page(browser, app_url, SIZES["1280x720"], "en")
+    page.click("#analyze-btn")  # no image yet
+    page.wait_for_selector(f"text={t('err_no_image', 'en')}", timeout=TIMEOUT)
+    page.wait_for_timeout(500)  # (the folding would follow the end of the event at once)
+    assert settings_open(page) and page.locator("#analyze-btn").is_visible()
+    assert page.evaluate("() => window.scrollY") == 0
+    page.close()
