@@ -29,9 +29,9 @@ LABELS: dict[str, str] = {
     "in_image_ph": "Drop an image here\n\n– or –\n\nclick to upload, or paste one",
     "in_examples": "Example scenes (click one, then Analyze)",
     "in_backbone": "Backbone (conv1–conv5)",
-    "bb_zf5": "ZF-5 · bundled detector (synthetic shapes)",
-    "bb_alexnet": "AlexNet · ImageNet (1000 classes, needs torchvision's weights)",
-    "bb_vgg16": "VGG16 · ImageNet (1000 classes, needs torchvision's weights)",
+    "bb_zf5": "ZF-5 · bundled (7 shapes)",
+    "bb_alexnet": "AlexNet · ImageNet (1000 classes)",
+    "bb_vgg16": "VGG16 · ImageNet (1000 classes)",
     "bb_note_missing": ("AlexNet / VGG16 use torchvision's ImageNet weights behind one SPP level (6×6 / 7×7) and "
                         "label windows with ImageNet classes; their weights were not found on this machine, so "
                         "choosing them explains where to put the files."),

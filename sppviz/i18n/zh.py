@@ -28,9 +28,9 @@ LABELS: dict[str, str] = {
     "in_image_ph": "把图片拖到这里\n\n– 或 –\n\n点击上传，或直接粘贴",
     "in_examples": "示例场景（点一个，再点“分析”）",
     "in_backbone": "主干网络（conv1–conv5）",
-    "bb_zf5": "ZF-5 · 内置检测器（合成图形）",
-    "bb_alexnet": "AlexNet · ImageNet（1000 类，需要 torchvision 权重）",
-    "bb_vgg16": "VGG16 · ImageNet（1000 类，需要 torchvision 权重）",
+    "bb_zf5": "ZF-5 · 内置（7 种图形）",
+    "bb_alexnet": "AlexNet · ImageNet（1000 类）",
+    "bb_vgg16": "VGG16 · ImageNet（1000 类）",
     "bb_note_missing": ("AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 ImageNet "
                         "类别标注窗口；本机没有找到这些权重，选择它们时会说明应把文件放在哪里。"),
     "bb_note_download": ("AlexNet / VGG16 使用 torchvision 的 ImageNet 权重，后接单层 SPP（6×6 / 7×7），用 1000 个 "
