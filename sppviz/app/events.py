@@ -6,6 +6,9 @@ without a browser: call it with a dict of component values, or with a Settings. 
 a ``gr.Error`` with a short message naming the parameter (``schema``), logged as one line and never
 with a traceback; the page shows it as a toast.
 
+A light event (``QUIET``: outside Gradio's queue) that fails answers with its message in the NOTICE output, which
+a queued relay raises again as the page's error toast (``relay_notice``).
+
 Events take the raw component values (``preprocess=False``): :meth:`Settings.parse` is the one place
 they become typed values (Gradio's own checks echoed whole inputs, or failed with a bare "Error").
 Heavy events (``concurrency_id=limits.HEAVY``) run inside ``limits.heavy``: one of the app's heavy
@@ -16,6 +19,11 @@ outside Gradio's queue, inside ``limits.light``.
 from __future__ import annotations
 
 import functools
+import itertools
+import json
+import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,11 +39,24 @@ from sppviz.i18n import pick_lang, t
 # posts them to /gradio_api/run/predict and has the answer in one round trip; the queue's join, event stream and
 # scheduling added 50-65 ms to each). They cannot stream or report progress; ``limits.light`` bounds them.
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last", "queue": False}
+# The page shows no message for an event outside the queue that fails (Gradio 6 drops it, and answers HTTP 500):
+# a light event's gr.Error comes back as this output instead (JSON: the message and a serial number), and a
+# queued event on its change raises it again, which the page shows as Gradio's own error toast.
+NOTICE = "notice"
+# A light event's .success chain still runs after its failure (the page saw an answer): the chained events'
+# same message to the same session within this many seconds is not sent again (one toast, not three).
+NOTICE_REPEAT_S = 3.0
+LOG = logging.getLogger("sppviz")
+_SERIAL = itertools.count(1)
+_SENT: dict[str, tuple[str, float]] = {}  # session -> (the last message sent, when)
+_SENT_LOCK = threading.Lock()
 
 
 def handler(*, reads: tuple[str, ...], outputs: tuple[str, ...]) -> Callable:
-    """Declare a handler: the settings it reads and the outputs it may return (a subset each time)."""
+    """Declare a handler: the settings it reads and the outputs it may return (a subset each time); every
+    handler may also send a message (:data:`NOTICE`, filled in by :func:`spec` for a light event's error)."""
     reads = tuple(dict.fromkeys(("lang", *reads)))
+    outputs = tuple(dict.fromkeys((*outputs, NOTICE)))
 
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -91,6 +112,42 @@ def table_row(evt: RawEvent | None) -> list | None:
     return row
 
 
+def notice_value(message: str, session: str | None = None) -> Any:
+    """The NOTICE output that carries ``message`` (a new serial number each time, so that the same message
+    again is a change), or no change when ``session`` was sent the same message less than NOTICE_REPEAT_S ago."""
+    now = time.monotonic()
+    with _SENT_LOCK:
+        if session is not None:
+            last = _SENT.get(session)
+            if last is not None and last[0] == message and now - last[1] < NOTICE_REPEAT_S:
+                return gr.update()
+            _SENT[session] = (message, now)
+            if len(_SENT) > 4096:  # forget the oldest sessions
+                for key in sorted(_SENT, key=lambda k: _SENT[k][1])[:2048]:
+                    del _SENT[key]
+    return json.dumps({"message": message, "serial": next(_SERIAL)})
+
+
+def relay_notice(value: Any) -> None:
+    """The queued event on a change of the NOTICE output: raises its message as a gr.Error, which the page
+    shows as an error toast (already logged once, as the light event failed)."""
+    try:
+        message = json.loads(value)["message"] if isinstance(value, str) and value else None
+    except (ValueError, TypeError, KeyError):
+        message = None
+    if isinstance(message, str) and message:
+        raise gr.Error(schema.short(message), print_exception=False)
+
+
+def notice_output(C: dict) -> Any:
+    """The hidden NOTICE component and its relay (made with the first event, inside the page's Blocks)."""
+    if NOTICE not in C:
+        C[NOTICE] = gr.Textbox(visible=False, elem_id="notice")
+        C[NOTICE].change(relay_notice, C[NOTICE], None, api_visibility="private", show_progress="hidden",
+                         trigger_mode="always_last")
+    return C[NOTICE]
+
+
 def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
     """The keyword arguments of a Gradio event (``fn``, ``inputs``, ``outputs`` and ``kw``) that runs
     handler ``h``: the inputs are exactly the components of the settings ``h`` reads. ``kind``:
@@ -103,6 +160,8 @@ def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
     when_analyzed = kw.pop("when_analyzed", False)
     names = components_of(h.reads)
     by_id = {id(C[n]): n for n in names}
+    notice = notice_output(C)
+    outside_queue = kw.get("queue") is False
 
     heavy = kw.get("concurrency_id") == limits.HEAVY
     if heavy:
@@ -134,17 +193,31 @@ def spec(C: dict, h: Callable, kind: str = "plain", **kw) -> dict:
             return {C[h.outputs[0]]: gr.update()}
         return {C[k]: out[k] for k in h.outputs if k in out}
 
+    def answer(request: gr.Request | None, compute: Callable[[], dict]) -> dict:
+        """The event's outputs; outside the queue a failure is the NOTICE output (the page would show nothing)."""
+        if not outside_queue:
+            return compute()
+        session = getattr(request, "session_hash", None)
+        try:
+            return compute()
+        except gr.Error as e:  # the user's message, logged where it was raised
+            return {notice: notice_value(e.message, session)}
+        except Exception as e:  # a bug: the traceback to the log, one line for the user (as gate.install does)
+            LOG.exception("request failed")
+            return {notice: notice_value(f"The request could not be handled ({type(e).__name__}); "
+                                         "the error was logged.", session)}
+
     if kind == "select":
         def fn(data: dict, request: gr.Request, evt: RawEvent = None):
-            return run(data, request, point=click_point(evt))
+            return answer(request, lambda: run(data, request, point=click_point(evt)))
     elif kind == "row":
         def fn(data: dict, request: gr.Request, evt: RawEvent = None):
-            return run(data, request, row=table_row(evt))
+            return answer(request, lambda: run(data, request, row=table_row(evt)))
     elif kind == "progress":
         def fn(data: dict, request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
-            return run(data, request, progress=progress)
+            return answer(request, lambda: run(data, request, progress=progress))
     else:
         def fn(data: dict, request: gr.Request):
-            return run(data, request)
+            return answer(request, lambda: run(data, request))
     fn.sppviz_handler = h
     return {"fn": fn, "inputs": {C[n] for n in names}, "outputs": [C[k] for k in h.outputs], **kw}

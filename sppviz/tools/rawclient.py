@@ -62,10 +62,12 @@ def join(base: str, fn_index: int, data: Any, event_data: Any = None, session_ha
 
 
 def predict(base: str, fn_index: int, data: Any, event_data: Any = None, session_hash: str | None = None,
-            trigger_id: int | None = None, timeout: float = 300.0, body: dict | None = None) -> dict:
+            trigger_id: int | None = None, timeout: float = 300.0, body: dict | None = None,
+            notice: int | None = None) -> dict:
     """One event outside the queue, as the page sends it (``POST /gradio_api/run/predict``). Returns what
-    :func:`join` returns: "status" is 200 when the server answered with the outputs or with a message for the
-    user (that answer comes with HTTP 500), else the refused request's HTTP status (with its body in "text")."""
+    :func:`join` returns: "status" is 200 when the server answered (with the outputs, or with a message for the
+    user: in the output at index ``notice``, the app's ``events.NOTICE``, or else as Gradio's HTTP 500 answer),
+    else the refused request's HTTP status (with its body in "text")."""
     base = base.rstrip("/")
     sh = session_hash or uuid.uuid4().hex[:12]
     payload = body if body is not None else {"data": data, "event_data": event_data, "fn_index": fn_index,
@@ -78,18 +80,39 @@ def predict(base: str, fn_index: int, data: Any, event_data: Any = None, session
     except ValueError:
         answer = None
     if r.status_code == 200 and isinstance(answer, dict):
-        return {"status": 200, "success": True, "error": None, "data": answer.get("data"), "text": ""}
+        outputs = answer.get("data") or []
+        message = notice_message(outputs[notice]) if notice is not None and notice < len(outputs) else None
+        if message is not None:
+            return {"status": 200, "success": False, "error": message, "data": outputs, "text": ""}
+        return {"status": 200, "success": True, "error": None, "data": outputs, "text": ""}
     if r.status_code == 500 and isinstance(answer, dict) and "error" in answer:
         return {"status": 200, "success": False, "error": answer.get("error"), "data": None, "text": ""}
     return {"status": r.status_code, "success": False, "error": None, "data": None, "text": r.text}
 
 
+def notice_message(value: Any) -> str | None:
+    """The message in a value of the app's NOTICE output (JSON {"message", "serial"}), or None."""
+    if isinstance(value, dict) and value.get("__type__") == "update":
+        value = value.get("value")
+    try:
+        message = json.loads(value).get("message") if isinstance(value, str) and value else None
+    except (ValueError, AttributeError):
+        return None
+    return message if isinstance(message, str) else None
+
+
+NOTICE_ELEM_ID = "notice"  # the elem_id of the app's NOTICE output
+
+
 def send(base: str, dep: dict, data: Any, event_data: Any = None, session_hash: str | None = None,
-         trigger_id: int | None = None, timeout: float = 300.0) -> dict:
+         trigger_id: int | None = None, timeout: float = 300.0, notice_id: int | None = None) -> dict:
     """The event ``dep`` (a dependency of the config) by the page's route: :func:`predict` for one outside the
-    queue, else :func:`join`."""
-    call = predict if dep.get("queue") is False else join
-    return call(base, dep["id"], data, event_data, session_hash, trigger_id=trigger_id, timeout=timeout)
+    queue (its message, if any, in the output of component ``notice_id``), else :func:`join`."""
+    if dep.get("queue") is False:
+        at = dep["outputs"].index(notice_id) if notice_id in dep["outputs"] else None
+        return predict(base, dep["id"], data, event_data, session_hash, trigger_id=trigger_id, timeout=timeout,
+                       notice=at)
+    return join(base, dep["id"], data, event_data, session_hash, trigger_id=trigger_id, timeout=timeout)
 
 
 class Page:
@@ -125,7 +148,8 @@ class Page:
         dep = self.event(elem_id, name)
         override = {self.by_name[k]: v for k, v in (values or {}).items()}
         data = [override.get(i, self.values.get(i)) for i in dep["inputs"]]
-        return send(self.base, dep, data, event_data, session_hash, trigger_id=self.by_name[elem_id])
+        return send(self.base, dep, data, event_data, session_hash, trigger_id=self.by_name[elem_id],
+                    notice_id=self.by_name.get(NOTICE_ELEM_ID))
 
     def roots(self, elem_id: str, name: str = "click") -> list[dict]:
         """Every dependency with a server function that ``name`` on ``elem_id`` triggers (the page sends them all)."""
@@ -175,7 +199,8 @@ class Visitor:
 
     def _join(self, dep: dict, event_data: Any, trigger: int | None) -> dict:
         data = [self.values.get(i) for i in dep["inputs"]]
-        res = send(self.page.base, dep, data, event_data, self.session_hash, trigger_id=trigger)
+        res = send(self.page.base, dep, data, event_data, self.session_hash, trigger_id=trigger,
+                   notice_id=self.page.by_name.get(NOTICE_ELEM_ID))
         if res.get("success"):
             for i, v in zip(dep["outputs"], res.get("data") or [], strict=False):
                 if i in self.stateful:

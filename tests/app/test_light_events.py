@@ -115,3 +115,33 @@ def test_light_events_wait_for_a_slot_then_say_the_server_is_busy(page, analyzed
     t.start()
     t.join(60)
     assert done and done[0]["success"], done  # a slot free again: the same event is answered
+
+
+def test_a_failure_comes_back_as_the_notice_and_its_relay_raises_it(app_url, page):
+    """Outside the queue the page shows no message for HTTP 500: the failure is an answer (HTTP 200) whose NOTICE
+    output holds the message, and the queued relay on the NOTICE's change raises it (the page's error toast)."""
+    dep = page.event("win-k", "submit")
+    notice = page.by_name[rawclient.NOTICE_ELEM_ID]
+    assert notice in dep["outputs"]
+    data = [page.values.get(i) for i in dep["inputs"]]
+    data[dep["inputs"].index(page.by_name["win-k"])] = "abc"
+    with httpx.Client(timeout=60) as c:
+        r = c.post(f"{app_url.rstrip('/')}/gradio_api/run/predict",
+                   json={"data": data, "fn_index": dep["id"], "session_hash": "notice-relay", "event_data": None})
+    assert r.status_code == 200, r.text[:300]
+    value = r.json()["data"][dep["outputs"].index(notice)]
+    message = rawclient.notice_message(value)
+    assert message and "win_k" in message, value
+    relay = page.event(rawclient.NOTICE_ELEM_ID, "change")
+    assert relay["queue"] is not False and relay["inputs"] == [notice]
+    shown = rawclient.join(app_url, relay["id"], [value if isinstance(value, str) else value["value"]])
+    assert shown["success"] is False and shown["error"] == message, shown
+
+
+def test_the_same_message_again_at_once_is_not_sent_twice(page):
+    """A failed event's .success chain runs on (the page saw an answer) and fails the same way: one message."""
+    first = page.call("win-k", "submit", {"win-k": "abc"}, session_hash="twice")
+    again = page.call("win-k", "submit", {"win-k": "abc"}, session_hash="twice")
+    other = page.call("win-k", "submit", {"win-k": "abc"}, session_hash="someone-else")
+    assert first["success"] is False and other["success"] is False and first["error"] == other["error"]
+    assert again["success"] is True  # no change sent: the page still shows the first message

@@ -8,7 +8,7 @@ import pytest
 from handler_helpers import EXAMPLE
 
 from sppviz.analysis import pipeline
-from sppviz.app import build_app, progressive, settings
+from sppviz.app import build_app, events, progressive, settings
 from sppviz.app.tabs import inputs
 
 WINDOW_PANELS = {"win_img", "proj_grid", "spp_map", "det_after", "state"}
@@ -66,7 +66,7 @@ def test_stream_declares_like_a_handler():
         for i in range(n):
             yield {"status": f"{i} {s.state}"}
 
-    assert two.reads == ("lang", "state") and two.outputs == ("status",)
+    assert two.reads == ("lang", "state") and two.outputs == ("status", events.NOTICE)  # as every handler
     assert [o["status"] for o in two({"state": {"a": 1}}, n=3)] == ["0 {'a': 1}", "1 {'a': 1}", "2 {'a': 1}"]
     with pytest.raises(TypeError):
         progressive.spec({}, two, "select")
