@@ -164,6 +164,10 @@ def format_report(res: dict) -> str:
         lines.append(f"| {name} | {ms:.1f} | {'' if x is None else f'{x:.3g}'} |")
     lines += ["", f"{p['statistic']}; {p['reference_note']}; auto backend: {p['backend_auto']}; "
               f"identical results: {p['identical']}"]
+    if "pool_vs_write" in p:
+        r = p["pool_vs_write"]
+        lines += ["", f"in turns: numba into a reused buffer {r['pool_ms']:.1f} ms, writing that buffer "
+                      f"{r['write_ms']:.1f} ms (×{r['ratio']:.2f})"]
     q = res["pipeline"]
     lines += ["", f"## Pipeline per image ({q['image_wh'][0]}×{q['image_wh'][1]}, {q['windows']} windows: "
               f"{q['selective_search_windows']} from selective search, the rest a regular grid, as the paper's "

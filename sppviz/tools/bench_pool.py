@@ -12,7 +12,9 @@ pooled with the detection pyramid {1, 2, 3, 6} -> 12,800-d per window. Methods:
   app's analyses pool);
 - write fresh / write fresh 4k pages / write reused: filling the 102 MB output once, into fresh memory as the
   backends allocate it (2 MB pages), into fresh ``torch.empty`` memory (4 KB pages) and into a buffer already
-  in use: the floor that pooling into memory is measured against.
+  in use: the floor that pooling into memory is measured against;
+- pool / write: numba into a reused buffer against writing that buffer, measured in turns (one of each, many
+  times, best of each), so that other work on the machine weighs on both alike.
 """
 
 import time
@@ -79,6 +81,17 @@ def _best_ms(fn: Callable[[], object], repeats: int) -> float:
     return 1000 * min(times)
 
 
+def in_turns(fns: Sequence[Callable[[], object]], repeats: int) -> list[float]:
+    """Best wall time in ms of each of ``fns``, called in turns ``repeats`` times."""
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], 1000 * (time.perf_counter() - start))
+    return best
+
+
 def bench_pooling(repeats: int = 5, seed: int = 0) -> dict:
     """Time every method on the target case; returns a dict of ms, ratios and `identical` (every
     method gave the same 12,800-d vectors, in the layout of ``utils/spm_pool/spm_pool_caffe_mex.cpp``)."""
@@ -132,6 +145,10 @@ def bench_pooling(repeats: int = 5, seed: int = 0) -> dict:
     ms["write_fresh"] = _best_ms(write_fresh, repeats)
     ms["write_fresh_4k_pages"] = _best_ms(write_fresh_4k, repeats)
     ms["write_reused"] = _best_ms(write_reused, repeats)
+    if "numba" in backends:
+        pool_ms, write_ms = in_turns((reused, write_reused), 4 * repeats)
+        result["pool_vs_write"] = {"pool_ms": round(pool_ms, 2), "write_ms": round(write_ms, 2),
+                                   "ratio": round(pool_ms / write_ms, 2)}
     result["ms"] = {name: round(value, 1) for name, value in ms.items()}
     result["speedup_vs_roi_pool_x4"] = {
         name: float(f"{ms['roi_pool_x4'] / ms[name]:.3g}") for name in ms
@@ -148,6 +165,10 @@ def format_bench(result: dict) -> str:
         ratio = result["speedup_vs_roi_pool_x4"].get(name, 1.0 if name == "roi_pool_x4" else None)
         vs = "" if ratio is None else f"   x{ratio:.3g} vs roi_pool x4"
         lines.append(f"  {name:<22} {value:>10.1f} ms{vs}")
+    if "pool_vs_write" in result:
+        r = result["pool_vs_write"]
+        lines.append(f"  in turns: numba into a reused buffer {r['pool_ms']:.1f} ms, writing it "
+                     f"{r['write_ms']:.1f} ms: x{r['ratio']:.2f}")
     lines.append(f"  identical results: {result['identical']} (auto backend: {result['backend_auto']})")
     return "\n".join(lines)
 
