@@ -28,33 +28,6 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 
 _limit_malloc_arenas()
 
-# What the page's modules import besides Gradio, biggest first (torch ~1.5 s, the rest ~0.5 s on 2 cores).
-PRELOAD = ("torch", "cv2", "sppviz.analysis", "sppviz.analysis.workspace", "sppviz.steps", "sppviz.figures",
-           "sppviz.lesson", "sppviz.model.weights")
-
-
-def _preload(modules=PRELOAD) -> None:
-    """Import ``modules`` in a background thread while this one imports Gradio (~2-3 s): the page's modules
-    need them, and the two imports together take about the longer of the two instead of their sum. The main
-    thread then finds them imported, or waits for the one under way (Python's per-module import locks);
-    numpy, which both need, is imported here first. A failure is left to the main thread's own import."""
-    import importlib
-    import threading
-
-    import numpy  # noqa: F401 - once, before two threads want it
-
-    def run() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # the main thread's import of it says what is wrong
-                return
-
-    threading.Thread(target=run, name="sppviz-preload", daemon=True).start()
-
-
-_preload()
-
 from sppviz.app import build_app, launch_kwargs, startup  # noqa: E402 - after the analytics switch
 from sppviz.app.limits import HEAVY_CONCURRENCY  # noqa: E402
 
