@@ -31,7 +31,7 @@ fresh pages costs about as much as the pooling itself). Its backends:
   2^i x 2^j blocks, ``build_table``), each bin the max of at most 4 blocks, the window's vector transposed to
   the release layout in 8 x 8 SIMD blocks and written once with non-temporal stores (``table_kernel``,
   ``pooling_simd``); a few windows, or the argmax: a scan of each bin's cells (``pool_kernel``); the cheaper
-  by cells read (``scan_or_table``);
+  by estimated cost (``scan_or_table``);
 - "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
   queried with gathers; used on CUDA tensors and when numba is not installed.
 Both compute only the finest level of a nested pyramid and derive the coarser levels from it:
@@ -317,7 +317,7 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, out=None, chunk_elems=1 << 
 
 TABLE_MAX_BYTES = 64 * 2**20  # the numba backend's sparse table: 16 copies of the 2.9 MB conv5 of a 688-px image
 TABLES = OutputBuffers(keep=1, max_bytes=TABLE_MAX_BYTES)  # its memory, reused between calls (no page faults)
-BUILD_WEIGHT = 2  # a table cell costs about two cell reads of a direct scan (two reads and a write)
+SCAN_WRITE_WEIGHT = 2  # a pooled value the scan writes element by element costs about two cell reads (measured)
 
 
 def table_levels(hwc: tuple[int, int, int], itemsize: int, tallest: int, widest: int,
@@ -333,21 +333,22 @@ def table_levels(hwc: tuple[int, int, int], itemsize: int, tallest: int, widest:
     return li, lj
 
 
-def scan_or_table(hwc: tuple[int, int, int], itemsize: int, cells: torch.Tensor, rows: list, cols: list
+def scan_or_table(hwc: tuple[int, int, int], itemsize: int, rows: list, cols: list, values_per_window: int
                   ) -> tuple[int, int] | None:
     """Whether the numba backend reads each bin's cells (None) or builds a sparse table (its levels), whichever
-    reads fewer cells, from the windows ``cells`` [K, 4] and the direct levels' bins ``rows`` / ``cols``
-    ([(r0, r1)], [(q0, q1)], each [K, n] inclusive). A scan reads about every cell of every window once per
-    direct level; a table writes LI * LJ copies of the map (BUILD_WEIGHT each) and then reads at most 4 blocks
-    per bin (more where it is capped). A few windows: a scan; the 2,000 windows of an analysis: a table."""
+    costs less, from the direct levels' bins ``rows`` / ``cols`` ([(r0, r1)], [(q0, q1)], each [K, n]
+    inclusive) and the number of pooled values per window per channel (sum of n^2 over all levels). A scan
+    reads every cell of every bin and writes the vector element by element (SCAN_WRITE_WEIGHT per value); a
+    table writes LI * LJ copies of the map once, then reads at most 4 blocks per bin and writes the vector in
+    SIMD blocks. Measured crossover: 100-200 windows on the conv5 map of a 688-px image (256 or 64 channels,
+    windows of any size); a window of the compare tab, or a few dozen: a scan."""
     h, w, c = hwc
-    areas = int(((cells[:, 2] - cells[:, 0] + 1) * (cells[:, 3] - cells[:, 1] + 1)).sum())
-    scan = areas * len(rows)
+    k = len(rows[0][0]) if rows else 0
+    scan = sum(int(((r1 - r0 + 1).sum(1) * (q1 - q0 + 1).sum(1)).sum())  # sum over bins of height x width
+               for (r0, r1), (q0, q1) in zip(rows, cols, strict=True)) + SCAN_WRITE_WEIGHT * k * values_per_window
     tallest, widest = max(int((r1 - r0).max()) + 1 for r0, r1 in rows), max(int((q1 - q0).max()) + 1 for q0, q1 in cols)
     li, lj = table_levels(hwc, itemsize, tallest, widest)
-    per_bin = max(2, -(-tallest // (1 << (li - 1)))) * max(2, -(-widest // (1 << (lj - 1))))  # blocks, at most
-    lookups = len(cells) * sum(r0.shape[1] * q0.shape[1] for (r0, _), (q0, _) in zip(rows, cols, strict=True)) * per_bin
-    return (li, lj) if BUILD_WEIGHT * li * lj * h * w + lookups < scan else None
+    return (li, lj) if li * lj * h * w < scan else None
 
 
 def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
@@ -389,7 +390,8 @@ def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
     if k_all:
         k = compiled_kernels()
         _, h, w = work.shape
-        table = None if want_arg else scan_or_table((h, w, c), work.element_size(), cells, rows, cols)
+        table = None if want_arg else scan_or_table((h, w, c), work.element_size(), rows, cols,
+                                                       vector_length(1, levels))
         with k.KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
             if table is None:  # the kernel reads a channels-last copy of the map
                 fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()

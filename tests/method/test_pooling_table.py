@@ -26,7 +26,7 @@ def table(request, monkeypatch):
     """Make the numba backend take the table path; "capped": a table of at most 2 x 2 levels."""
     chosen = []
 
-    def always(hwc, itemsize, cells, rows, cols):
+    def always(hwc, itemsize, rows, cols, values_per_window):
         tallest = max(int((r1 - r0).max()) + 1 for r0, r1 in rows)
         widest = max(int((q1 - q0).max()) + 1 for q0, q1 in cols)
         limit = hwc[0] * hwc[1] * hwc[2] * itemsize * (4 if request.param == "capped" else 10**6)
@@ -112,20 +112,23 @@ def test_table_path_into_a_reused_output(table):
 
 
 def test_the_choice_between_scan_and_table():
-    """Many windows on a detection-sized map: a table; one window, or a few small ones: a scan."""
-    hwc = (43, 65, 256)
+    """An analysis's 2,000 windows: a table (large windows on a 256-channel map, small ones on the bundled
+    model's 64 channels); one window, or twenty: a scan."""
     gen = torch.Generator().manual_seed(0)
+
+    def choice(hwc, cells, n=6):
+        rows = [axis_bins(cells[:, 1], cells[:, 3], n, "adaptive")]
+        cols = [axis_bins(cells[:, 0], cells[:, 2], n, "adaptive")]
+        return pooling.scan_or_table(hwc, 4, rows, cols, 50)
+
     many = random_cells(2000, 43, 65, gen)
-    few = torch.tensor([[0, 0, 64, 42]])
-
-    def bins_of(cells, n=6):
-        return ([axis_bins(cells[:, 1], cells[:, 3], n, "adaptive")],
-                [axis_bins(cells[:, 0], cells[:, 2], n, "adaptive")])
-
-    assert pooling.scan_or_table(hwc, 4, many, *bins_of(many)) == (4, 4)  # 6 x 6 bins of up to 8 x 11 cells
-    assert pooling.scan_or_table(hwc, 4, few, *bins_of(few)) is None
+    small = torch.cat([many[:, :2] // 2, many[:, :2] // 2 + 2], dim=1)  # 3 x 3 cells each
+    assert choice((43, 65, 256), many) == (4, 4)  # 6 x 6 bins of up to 8 x 11 cells
+    assert choice((43, 65, 64), small) == (1, 1)
+    assert choice((43, 65, 256), many[:20]) is None
+    assert choice((43, 65, 256), torch.tensor([[0, 0, 64, 42]])) is None
     # capped at 8 copies of the map: (4, 4) -> (3, 4) -> (3, 3) -> (2, 3), the axis with more levels first
-    assert pooling.table_levels(hwc, 4, 8, 11, max_bytes=8 * 43 * 65 * 256 * 4) == (2, 3)
+    assert pooling.table_levels((43, 65, 256), 4, 8, 11, max_bytes=8 * 43 * 65 * 256 * 4) == (2, 3)
 
 
 @pytest.mark.parametrize("rule", ["adaptive", "release"])
