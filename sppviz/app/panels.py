@@ -28,6 +28,7 @@ import numpy as np
 from gradio import utils as gr_utils
 
 JPEG_QUALITY = 92
+AGE_CHECK_S = 1.0  # files past their age are looked for at most this often
 # Uploads above this are refused by Gradio before they reach us: a 50 MP photo is ~25 MB as JPEG,
 # and images.MAX_DECODE_PIXELS refuses more pixels than that anyway.
 MAX_UPLOAD_BYTES = 25 * 2**20
@@ -53,7 +54,8 @@ class Store:
     def __init__(self, cap: int, files, rescan_s: float = 30.0, clock=time.time):
         self.cap, self._files, self.rescan_s, self.clock = cap, files, rescan_s, clock
         self._index: dict[str, tuple[int, float]] = {}
-        self._scanned = -1e18
+        self._total = 0  # the bytes of _index, kept as files come and go
+        self._scanned = self._aged = -1e18  # when the folder was last listed; when ages were last checked
         self._lock = threading.Lock()
 
     def _scan(self, now: float) -> None:
@@ -67,16 +69,19 @@ class Store:
                 continue
             index[str(p)] = (st.st_size, st.st_mtime)
         self._index, self._scanned = index, now
+        self._total = sum(s for s, _ in index.values())
 
     def add(self, path: Path | str, size: int) -> None:
         """Count a file that was just written (or used again: it becomes the newest)."""
         with self._lock:
+            old = self._index.get(str(path))
             self._index[str(path)] = (int(size), self.clock())
+            self._total += int(size) - (old[0] if old else 0)
 
     def total(self) -> int:
         with self._lock:
             self._scan(self.clock())
-            return sum(s for s, _ in self._index.values())
+            return self._total
 
     def prune(self, protected: frozenset[str] = frozenset(), max_age_s: float | None = None, reserve: int = 0) -> int:
         """Delete the oldest files until the folder holds at most ``cap - reserve`` bytes (and, with
@@ -86,8 +91,14 @@ class Store:
         with self._lock:
             now = self.clock()
             self._scan(now)
-            total = sum(s for s, _ in self._index.values())
+            total = self._total
             target = self.cap - max(0, int(reserve))
+            # under the cap, and ages checked within AGE_CHECK_S: nothing to delete (every panel write asks;
+            # sorting thousands of files each time cost ~1.3 ms per panel)
+            if total <= target and (max_age_s is None or now - self._aged < AGE_CHECK_S):
+                return 0
+            if max_age_s is not None:
+                self._aged = now
             freed = 0
             by_age = sorted(self._index.items(), key=lambda kv: kv[1][1])
             for young in (False, True):  # the older files first; the young ones only as a last resort
@@ -104,6 +115,7 @@ class Store:
                     except OSError:
                         continue
                     del self._index[path]
+                    self._total -= size
                     freed += size
             return freed
 

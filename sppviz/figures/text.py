@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -91,13 +92,54 @@ def cjk_font_path(bold: bool = False) -> str | None:
 _TEXT_LOCK = threading.Lock()
 
 
+# Rendered lines kept for the next figure (tick labels, legends and captions repeat from click to click):
+# rendering was a third of a window click's server time. At most this many masks (a few kB each).
+MASK_CACHE_SIZE = 4096
+
+
+class CachedFont(ImageFont.FreeTypeFont):
+    """A FreeType font that keeps the masks it rendered and the boxes it measured: PIL's ``ImageDraw.text`` /
+    ``textbbox`` call ``getmask2`` / ``getbbox`` with the line, its anchor, ink and sub-pixel start, and the same
+    arguments give the same mask, so a line drawn again is pasted, not rendered (the drawn pixels are identical).
+    One cache for all fonts (an LRU of :data:`MASK_CACHE_SIZE` entries); callers hold ``_TEXT_LOCK``."""
+
+    _masks: OrderedDict = OrderedDict()
+    stats = {"hits": 0, "misses": 0}
+
+    def _cached(self, kind: str, args: tuple, kwargs: dict, compute):
+        key = (id(self), kind, args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # a list argument (features): not cached
+            return compute()
+        masks = CachedFont._masks
+        hit = masks.get(key)
+        if hit is not None:
+            masks.move_to_end(key)
+            CachedFont.stats["hits"] += 1
+            return hit
+        CachedFont.stats["misses"] += 1
+        value = masks[key] = compute()
+        if len(masks) > MASK_CACHE_SIZE:
+            masks.popitem(last=False)
+        return value
+
+    def getmask2(self, text, *args, **kwargs):
+        return self._cached("mask", (text, *args), kwargs, lambda: super(CachedFont, self).getmask2(text, *args,
+                                                                                                     **kwargs))
+
+    def getbbox(self, text, *args, **kwargs):
+        return self._cached("bbox", (text, *args), kwargs, lambda: super(CachedFont, self).getbbox(text, *args,
+                                                                                                    **kwargs))
+
+
 @lru_cache(maxsize=64)
 def _font(size: int, bold: bool = False, script: str = LATIN) -> ImageFont.FreeTypeFont:
     if script == CJK and _cjk_face(bold) is not None:
         path, index = _cjk_face(bold)
-        return ImageFont.truetype(path, int(size), index=index)
+        return CachedFont(path, int(size), index=index)
     try:
-        return ImageFont.truetype(_latin_path(bold), int(size))
+        return CachedFont(_latin_path(bold), int(size))
     except OSError:  # pragma: no cover - matplotlib always ships DejaVu
         return ImageFont.load_default(size=int(size))
 

@@ -248,3 +248,22 @@ def test_a_request_nobody_waits_for_stops(app_url, monkeypatch):
     while limits.ABANDONED["count"] == before and time.time() < deadline:
         time.sleep(0.1)
     assert limits.ABANDONED["count"] == before + 1 and seen["noticed_s"] < 15, seen
+
+
+def test_the_store_keeps_its_total_and_checks_ages_at_most_once_a_second(tmp_path):
+    """Every panel write asks the store to prune: under its cap it answers from a running total, and looks
+    for files past their age at most once per AGE_CHECK_S, so a file that ages is still deleted."""
+    now = [1000.0]
+    store = panels.Store(10_000, lambda: [p for p in tmp_path.iterdir()], rescan_s=1e9, clock=lambda: now[0])
+    for i in range(3):
+        (tmp_path / f"f{i}").write_bytes(b"x" * 100)
+        os.utime(tmp_path / f"f{i}", (now[0], now[0]))
+        store.add(tmp_path / f"f{i}", 100)
+    store.add(tmp_path / "f0", 100)  # the same file again is not counted twice
+    assert store.total() == 300
+    assert store.prune(max_age_s=60) == 0
+    now[0] += 100  # every file is now past its age, but ages were looked at just now ...
+    store._aged = now[0] - panels.AGE_CHECK_S / 2
+    assert store.prune(max_age_s=60) == 0 and len(list(tmp_path.iterdir())) == 3
+    now[0] += panels.AGE_CHECK_S  # ... and are looked at again a second later
+    assert store.prune(max_age_s=60) == 300 and not list(tmp_path.iterdir()) and store.total() == 0

@@ -38,6 +38,45 @@ def test_chinese_is_drawn_in_a_cjk_font_and_symbols_fall_back_to_dejavu():
     assert (one != 255).any() and (one != two).any() and (out != 255).any()
 
 
+
+def test_text_drawn_again_comes_from_the_mask_cache_and_is_the_same_pixels(monkeypatch):
+    """A line drawn again is pasted from the rendered-mask cache: the pixels equal those PIL's own font draws,
+    for fractional positions, anchors, colours and Chinese runs alike, and the cache stays bounded."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from sppviz.figures import text as T
+
+    canvas = np.full((120, 520, 3), 240, np.uint8)
+    items = [T.text_item(10.3, 20.7, "scale 688: cells 3..9", 22, (200, 30, 30)),
+             T.text_item(260.5, 60.25, "bin (2, 1)", 18, (0, 0, 0), anchor="mm", bg=(255, 255, 0)),
+             T.text_item(500, 110, "窗口 ⌊x⌋", 22, (0, 90, 200), anchor="rb", bold=True),
+             # the same line at another sub-pixel start and anchor: another mask
+             T.text_item(10.8, 80.5, "scale 688: cells 3..9", 22, (200, 30, 30)),
+             T.text_item(380.0, 30.0, "bin (2, 1)", 18, (0, 0, 0), anchor="la")]
+    T.CachedFont._masks.clear()
+    first = T.draw_texts(canvas, items)
+    hits = T.CachedFont.stats["hits"]
+    again = T.draw_texts(canvas, items)
+    assert T.CachedFont.stats["hits"] > hits  # the second drawing rendered nothing anew
+    assert np.array_equal(first, again)
+    # the same lines through PIL's plain font class: identical pixels
+    cached = T._font
+
+    def plain(size, bold=False, script=T.LATIN):
+        f = cached(size, bold, script)
+        return ImageFont.truetype(f.path, f.size, index=f.index)
+
+    monkeypatch.setattr(T, "_font", plain)
+    assert np.array_equal(T.draw_texts(canvas, items), first)
+    monkeypatch.undo()
+    # bounded: many distinct lines keep at most MASK_CACHE_SIZE masks
+    monkeypatch.setattr(T, "MASK_CACHE_SIZE", 50)
+    img = Image.fromarray(canvas)
+    d = ImageDraw.Draw(img)
+    for i in range(120):
+        d.text((3, 3), f"line {i}", font=T._font(18), fill=(0, 0, 0))
+    assert len(T.CachedFont._masks) <= 50
+
 def test_say_fills_the_words_or_the_neutral_text():
     assert F.say({"px": "{w}×{h} 像素"}, "px", "{w}×{h}", w=3, h=4) == "3×4 像素"
     assert F.say(None, "px", "{w}×{h}", w=3, h=4) == "3×4"
