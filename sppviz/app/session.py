@@ -12,11 +12,12 @@ Analyze clicks (a few seconds of a class's traffic) dropped a student's analysis
   after its last use; every ``find`` / ``workspace`` / ``store`` / ``touch`` restarts its clock. Only more
   than 2,048 sessions used within 30 minutes could push out a recently used one; that is counted
   (``STATS["evicted"]``, logged).
-- ``ANALYSES``: analysis key → :class:`Shared` (the proposals' analysis, the one with the drawn boxes, an
-  id). The key is the image's content hash, the model, the scales, a digest of the windows and of the
-  drawn boxes: sessions that analysed the same image with the same settings share one analysis (conv5 per
-  scale, windows, scores), not one copy each. Bounded by ``ANALYSIS_BYTES`` (768 MB) and
-  ``ANALYSIS_ENTRIES``, least recently used first, no time limit (the sessions using one keep it fresh).
+- ``ANALYSES``: analysis key → a shared :class:`~sppviz.analysis.workspace.Workspace` (the proposals'
+  analysis, the one with the drawn boxes, an id). The key is the image's content hash, the model, the scales,
+  a digest of the windows and of the drawn boxes: sessions that analysed the same image with the same settings
+  share one analysis (conv5 per scale, windows, scores), not one copy each. Bounded by ``ANALYSIS_BYTES``
+  (768 MB) and ``ANALYSIS_ENTRIES``, least recently used first, no time limit (the sessions using one keep
+  it fresh).
 - ``IMAGES``: content hash → image array, ``IMAGE_BYTES`` (256 MB), least recently used first, so that a
   rebuild does not depend on the upload still being in the temporary folder (uploads are pruned oldest first).
 
@@ -40,11 +41,10 @@ import logging
 import os
 import threading
 import time
-import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ from sppviz.analysis import pipeline
 from sppviz.analysis.cache import LRUCache
 from sppviz.analysis.images import load_image
 from sppviz.analysis.pipeline import Analysis
-from sppviz.analysis.workspace import Workspace, analysis_bytes, with_boxes
+from sppviz.analysis.workspace import Workspace, with_boxes
 from sppviz.app.limits import HEAVY_CONCURRENCY
 from sppviz.app.settings import fail
 
@@ -95,20 +95,6 @@ def stats() -> dict:
     out.update(sessions=len(RECORDS), analyses=len(ANALYSES), analyses_mb=ANALYSES.nbytes / 2**20,
                images=len(IMAGES), images_mb=IMAGES.nbytes / 2**20)
     return out
-
-
-@dataclass
-class Shared:
-    """One analysis shared by the sessions that made it: ``base`` (the proposal windows), ``a`` (``base`` plus
-    drawn boxes, or ``base`` itself) and the id of the figure caches (``Workspace.aid``)."""
-
-    base: Analysis
-    a: Analysis
-    aid: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-    @property
-    def nbytes(self) -> int:
-        return analysis_bytes(self.base) + (0 if self.a is self.base else analysis_bytes(self.a))
 
 
 @dataclass(eq=False)
@@ -223,7 +209,7 @@ def analysis_key(base: Analysis, boxes: tuple = ()) -> tuple:
     return (base.iid, pipeline.model_id(base.detector), tuple(base.scales), _digest(base.windows), drawn)
 
 
-def view(sh: Shared, rec: Record) -> Workspace:
+def view(sh: Workspace, rec: Record) -> Workspace:
     """The session's workspace on a shared analysis: the shared image, conv5 maps, windows and score cache
     with the session's own ``OWN_FIELDS``. The same object while the caller still holds it."""
     w = rec.view() if rec.view is not None else None
@@ -246,10 +232,10 @@ def store(sid: str, base: Analysis, a: Analysis, path: str | os.PathLike | None 
     key = analysis_key(base, boxes)
     sh = ANALYSES.get(key)
     if sh is None:
-        sh = Shared(base, a)
+        sh = Workspace(base, a)
         ANALYSES.put(key, sh)
         if boxes and ANALYSES.get(key[:-1] + ("",)) is None:
-            ANALYSES.put(key[:-1] + ("",), Shared(base, base))
+            ANALYSES.put(key[:-1] + ("",), Workspace(base, base))
     else:
         count("shared")
     IMAGES.put(base.iid, sh.base.image)
@@ -289,7 +275,7 @@ def _image(rec: Record) -> np.ndarray | None:
     return img
 
 
-def _rebuild(rec: Record) -> Shared | None:
+def _rebuild(rec: Record) -> Workspace | None:
     """The analysis of ``rec`` again, from its image, model, scales, windows and drawn boxes; None (counted
     as lost) when the image can no longer be had."""
     sh = ANALYSES.get(rec.base_key) if rec.boxes else None
@@ -305,16 +291,16 @@ def _rebuild(rec: Record) -> Shared | None:
             base = Analysis(image=img, iid=rec.iid, detector=rec.detector, scales=rec.scales, windows=rec.windows,
                             feats=feats, **rec.own)
             base.result()  # the scores Analyze computed
-        ANALYSES.put(rec.base_key, Shared(base, base))
-    sh = Shared(base, with_boxes(base, [list(b) for b in rec.boxes])) if rec.boxes else ANALYSES.get(rec.key)
+        ANALYSES.put(rec.base_key, Workspace(base, base))
+    sh = Workspace(base, with_boxes(base, [list(b) for b in rec.boxes])) if rec.boxes else ANALYSES.get(rec.key)
     if sh is None:  # the base entry was pushed out again at once: keep the one just built
-        sh = Shared(base, base)
+        sh = Workspace(base, base)
     ANALYSES.put(rec.key, sh)
     count("rebuilt", f"rebuilt an analysis dropped under memory pressure ({len(rec.windows)} windows)")
     return sh
 
 
-def _shared(rec: Record) -> Shared | None:
+def _shared(rec: Record) -> Workspace | None:
     sh = ANALYSES.get(rec.key)
     if sh is not None:
         IMAGES.get(rec.iid)  # the images of sessions in use stay the most recently used

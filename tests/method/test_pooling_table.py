@@ -5,20 +5,13 @@ transpose, levels of fewer than 4 bins, every rule and both float dtypes."""
 
 import pytest
 import torch
+from cell_helpers import random_cells, sliding_cells
 
-from sppviz.method import bins, pooling
+from sppviz.method import pooling
 from sppviz.method.bins import axis_bins
 from sppviz.method.pooling import spatial_pyramid_pool, spp_reference
 
 pytestmark = pytest.mark.skipif(pooling.numba is None, reason="numba not installed")
-
-
-def random_cells(k, h, w, gen):
-    ws = torch.randint(1, w + 1, (k,), generator=gen)
-    hs = torch.randint(1, h + 1, (k,), generator=gen)
-    x0 = (torch.rand(k, generator=gen) * (w - ws + 1)).long()
-    y0 = (torch.rand(k, generator=gen) * (h - hs + 1)).long()
-    return torch.stack([x0, y0, x0 + ws - 1, y0 + hs - 1], dim=1)
 
 
 @pytest.fixture(params=["uncapped", "capped"])
@@ -68,11 +61,7 @@ def test_table_path_sliding_rule(table):
     levels = (1, 2, 3, 6)
     fmap = torch.randn(20, 26, 30, generator=gen)
     cells = random_cells(3000, 26, 30, gen)
-    sizes = torch.cat([cells[:, 2:3] - cells[:, :1] + 1, cells[:, 3:] - cells[:, 1:2] + 1], dim=1)
-    ok = torch.ones(len(cells), dtype=torch.bool)
-    for n in levels:
-        ok &= (bins.sliding_count(sizes, n) == n).all(dim=1)
-    cells = cells[ok][:100]
+    cells = sliding_cells(cells, levels, 100)
     assert len(cells) > 20
     got = spatial_pyramid_pool(fmap, cells, levels, "sliding", backend="numba")
     assert torch.equal(got, spp_reference(fmap, cells, levels, "sliding"))

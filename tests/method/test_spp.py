@@ -6,6 +6,7 @@ from itertools import pairwise
 import pytest
 import torch
 import torchvision
+from cell_helpers import random_cells, sliding_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,15 +16,6 @@ from sppviz.method.pooling import SpatialPyramidPooling, spatial_pyramid_pool, s
 
 BACKENDS = ["torch"] + (["numba"] if pooling.numba is not None else [])
 SMALL = settings(max_examples=200, deadline=None)
-
-
-def random_cells(k, h, w, gen):
-    """k random windows (cx0, cy0, cx1, cy1) with sizes 1..full map, inside an h x w map."""
-    ws = torch.randint(1, w + 1, (k,), generator=gen)
-    hs = torch.randint(1, h + 1, (k,), generator=gen)
-    x0 = (torch.rand(k, generator=gen) * (w - ws + 1)).long()
-    y0 = (torch.rand(k, generator=gen) * (h - hs + 1)).long()
-    return torch.stack([x0, y0, x0 + ws - 1, y0 + hs - 1], dim=1)
 
 
 def special_cells(h, w, most=60):
@@ -235,11 +227,7 @@ def test_sliding_rule_matches_reference(backend):
     levels = (1, 2, 3, 6)
     fmap = tie_map(4, 26, 30, gen)
     cells = random_cells(3000, 26, 30, gen)
-    sizes = torch.cat([cells[:, 2:3] - cells[:, :1] + 1, cells[:, 3:] - cells[:, 1:2] + 1], dim=1)
-    ok = torch.ones(len(cells), dtype=torch.bool)
-    for n in levels:
-        ok &= (bins.sliding_count(sizes, n) == n).all(dim=1)
-    cells = cells[ok][:150]
+    cells = sliding_cells(cells, levels, 150)
     assert len(cells) > 20
     got = spatial_pyramid_pool(fmap, cells, levels, "sliding", return_argmax=True, backend=backend)
     want = spp_reference(fmap, cells, levels, "sliding", return_argmax=True)
