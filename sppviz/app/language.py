@@ -21,12 +21,22 @@ from sppviz.steps import features as feat_step
 
 LOCALE_JS = (Path(__file__).parent / "static" / "locale.js").read_text()
 SET_LANG_JS = "(lang) => {" + LOCALE_JS + " sppvizLocale(lang); return lang; }"
+# At load: remember a language the visitor picks (a trusted click) before the server's answer to the load arrives
+# (KEEP_PICK_JS), then use ?lang= or the last choice.
 LOAD_LANG_JS = ("(hint) => {" + LOCALE_JS + """
+  const radio = document.querySelector("#lang");
+  if (radio && !window.__sppvizLangListening) {
+    window.__sppvizLangListening = true;
+    radio.addEventListener("change", (e) => { if (e.isTrusted) window.__sppvizLangPicked = e.target.value; }, true);
+  }
   hint = new URLSearchParams(window.location.search).get("lang");
   if (hint !== "en" && hint !== "zh") { try { hint = localStorage.getItem("sppviz-lang"); } catch (e) {} }
   if (hint === "en" || hint === "zh") { sppvizLocale(hint); return hint; }
   return "";
 }""")
+# The load's answer (the server's pick: the hint, else Accept-Language) goes to the radio unless the visitor has
+# picked a language meanwhile: the answer used to arrive after that click and switch the page back.
+KEEP_PICK_JS = "(answer) => window.__sppvizLangPicked || answer"
 # Gradio translates a tab's label when the tab is first drawn and not again when the page's locale
 # changes, so the language switch sets the labels itself.
 TAB_KEYS = (*TABS, "tab_lesson")

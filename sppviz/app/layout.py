@@ -74,8 +74,9 @@ def build_app() -> gr.Blocks:
         wire(C)
         demo.sppviz_components = C  # name -> component, for the wiring tests
         gate.install(demo, {id(c): name for name, c in C.items()})  # clear messages for malformed calls
-        demo.load(language.initial_language, lang_hint, C["lang"], js=language.LOAD_LANG_JS,
-                  api_visibility="private", show_progress="hidden")
+        demo.load(language.initial_language, lang_hint, lang_hint, js=language.LOAD_LANG_JS,
+                  api_visibility="private", show_progress="hidden").then(
+            None, lang_hint, C["lang"], js=language.KEEP_PICK_JS, api_visibility="private", show_progress="hidden")
         # start-up: "loading …" in the status line until the warm-up is done
         demo.load(startup.page_status, None, [C["status"], status_poll], api_visibility="private",
                   show_progress="hidden", queue=False)

@@ -331,6 +331,32 @@ def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, 
     page.close()
 
 
+
+def test_a_language_picked_before_the_page_has_loaded_is_kept(browser, app_url, page_errors):
+    """The page's load event asks the server for the language (Accept-Language); a visitor who clicks 中文
+    before that answer arrives keeps 中文 (the answer used to switch the page back to English)."""
+    page = browser.new_page(viewport={"width": 1600, "height": 1100}, locale="en-US")
+    page.on("pageerror", lambda e: page_errors.append(f"pageerror: {e}"))
+    held = []  # the queue's joins (the load event's first): answered only once the visitor has clicked
+    page.route("**/queue/join*", lambda route: held.append(route))
+    page.goto(app_url)
+    page.wait_for_selector("#lang input[value=zh]", timeout=60_000)
+    for _ in range(200):  # the load event has been sent (and is held)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the load event did not go through the queue: this test no longer delays it"
+    page.locator("#lang input[value=zh]").check()
+    lang_is(page, "zh")
+    for route in held:
+        route.continue_()
+    page.unroute("**/queue/join*")
+    page.wait_for_timeout(3000)  # the late answer has arrived and been applied
+    lang_is(page, "zh")
+    text_has(page, "#tab-pyramid-button", tab_label("tab_pyramid", "zh"))
+    assert page_errors == []
+    page.close()
+
 def test_lesson_zip_downloads_with_pngs_and_handout(browser, app_url, tmp_path, page_errors):
     import zipfile
 

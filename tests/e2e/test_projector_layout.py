@@ -36,7 +36,7 @@ def new_page(browser, app_url, size, lang):
     page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
     page.on("console", lambda m: page.errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("request", lambda r: page.requests.append(r.url))
-    page.goto(f"{app_url}?lang={lang}")  # (a click on the radio before the page's load event answers is undone)
+    page.goto(f"{app_url}?lang={lang}")
     page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
     page.wait_for_function("(l) => document.querySelector('#lang input:checked')?.value === l", arg=lang,
                            timeout=TIMEOUT)
