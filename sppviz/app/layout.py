@@ -89,10 +89,13 @@ def wire(C: dict) -> None:
     """Connect the handlers to the components."""
     pool_after = spec(C, pooling.refresh_pooling, **QUIET)
     cmp_after = spec(C, compare.compare_pooling, **QUIET)  # follows the window, levels, level, channel (10-20 ms)
-    cmb_all = spec(C, combine.combine_scales, **QUIET)  # follows the analysis and the rules (its detections too)
-    cmb_window = spec(C, combine.combine_scales, args={"parts": ("window",)}, **QUIET)
+    # the combining-scales tab follows the analysis and the rules (its detections too), which change from above
+    # the tabs while it may be in view, and is drawn again whenever it is opened: what changes only on another
+    # tab (the window, step 8's threshold, IoU and classes) waits for that (it was drawn for every window click
+    # and slider move while nobody could see it)
+    cmb_all = spec(C, combine.combine_scales, **QUIET)
     feat_after = spec(C, features.change_features, **QUIET)  # the selected window's cells on the conv5 maps
-    after_window = (pool_after, cmp_after, cmb_window, feat_after)
+    after_window = (pool_after, cmp_after, feat_after)
 
     def chain(dep, *steps):
         for s in steps:
@@ -139,8 +142,6 @@ def wire(C: dict) -> None:
     C["why_btn"].click(**spec(C, why.compare_rcnn, "progress", api_visibility="private", concurrency_id=limits.HEAVY))
     C["cmp_btn"].click(**spec(C, compare.compare_pooling, **QUIET))
     C["tab_combine"].select(**cmb_all)
-    for name in ("thresh", "iou", "classes"):  # step 11's detections use step 8's thresholds and classes
-        C[name].input(**spec(C, combine.combine_scales, args={"parts": ("detections",)}, **QUIET))
     C["export"].click(**spec(C, lesson.export_panels, api_visibility="private", concurrency_id=limits.HEAVY,
                              adapt=lambda path: {"export_file": gr.update(value=path, visible=True)}))
     C["lesson_btn"].click(**spec(C, lesson.export_lesson_zip, api_visibility="private", concurrency_id=limits.HEAVY,

@@ -332,6 +332,34 @@ def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, 
 
 
 
+
+def test_the_combining_tab_shows_the_window_and_threshold_chosen_on_other_tabs(browser, app_url, page_errors):
+    """Step 10 is drawn when its tab is opened: the window picked in step 3 and the threshold set in step 8
+    while it was out of sight are the ones it shows."""
+    page = open_page(browser, app_url, page_errors)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.locator("#scales label", has_text="480").click()
+    page.click("#analyze-btn")
+    status_matches(page, r"\d+ windows")
+    page.click("#tab-combine-button")
+    text_has(page, "#cmb-info", "Window #")
+    first = re.search(r"Window #(\d+)", page.locator("#cmb-info").inner_text()).group(1)
+    k = "7" if first != "7" else "8"
+    page.click("#tab-projection-button")
+    page.locator("#win-k input").fill(k)
+    page.locator("#win-k input").press("Enter")
+    text_has(page, "#win-info", f"#{k}")
+    page.click("#tab-detections-button")
+    page.wait_for_selector("#det-after img", timeout=TIMEOUT)
+    set_slider(page, "#det-thresh", 0.07)
+    page.wait_for_function("() => /≥ 0\\.07/.test(document.querySelector('#det-info').innerText)", timeout=TIMEOUT)
+    page.click("#tab-combine-button")
+    text_has(page, "#cmb-info", f"Window #{k}:")
+    text_has(page, "#cmb-det-info", "score ≥ 0.07")
+    assert page_errors == []
+    page.close()
+
 def test_a_language_picked_before_the_page_has_loaded_is_kept(browser, app_url, page_errors):
     """The page's load event asks the server for the language (Accept-Language); a visitor who clicks 中文
     before that answer arrives keeps 中文 (the answer used to switch the page back to English)."""
