@@ -89,13 +89,17 @@ def wire(C: dict) -> None:
     """Connect the handlers to the components."""
     pool_after = spec(C, pooling.refresh_pooling, **QUIET)
     cmp_after = spec(C, compare.compare_pooling, **QUIET)  # follows the window, levels, level, channel (10-20 ms)
-    # the combining-scales tab follows the analysis and the rules (its detections too), which change from above
-    # the tabs while it may be in view, and is drawn again whenever it is opened: what changes only on another
-    # tab (the window, step 8's threshold, IoU and classes) waits for that (it was drawn for every window click
-    # and slider move while nobody could see it)
+    # The tabs of SPP vs RoIPool vs RoIAlign, of the conv5 maps (the selected window's cells on them) and of
+    # combining scales follow what changes above the tabs (the analysis, the rules, the levels), where they
+    # may be in view, and are drawn when their tab is opened (nothing before an analysis). What changes only
+    # on another tab (the window, the pooling tab's level and channel, the detections' threshold, IoU and
+    # classes) waits for that: they were drawn for every window click and slider move while nobody saw them.
     cmb_all = spec(C, combine.combine_scales, **QUIET)
-    feat_after = spec(C, features.change_features, **QUIET)  # the selected window's cells on the conv5 maps
-    after_window = (pool_after, cmp_after, feat_after)
+    feat_after = spec(C, features.change_features, **QUIET)
+    after_window = (pool_after,)
+    for tab, h in (("tab_compare", compare.compare_pooling), ("tab_features", features.change_features),
+                   ("tab_combine", combine.combine_scales)):
+        C[tab].select(**spec(C, h, when_analyzed=True, **QUIET))
 
     def chain(dep, *steps):
         for s in steps:
@@ -131,7 +135,9 @@ def wire(C: dict) -> None:
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
                        ("spp_channel", "channel")):
         event = C[name].submit if name == "custom_levels" else C[name].input
-        chain(event(**spec(C, pooling.change_pooling, args={"what": what}, **QUIET)), cmp_after)
+        step = event(**spec(C, pooling.change_pooling, args={"what": what}, **QUIET))
+        if name in ("levels", "custom_levels"):  # set above the tabs (the level and channel: on the pooling tab)
+            chain(step, cmp_after)
     # typing custom levels picks "custom" (they used to be ignored silently under a preset's levels)
     C["custom_levels"].input(None, None, C["levels"], js="() => 'custom'", api_visibility="private",
                              show_progress="hidden")
@@ -141,7 +147,6 @@ def wire(C: dict) -> None:
     detections.wire(C)
     C["why_btn"].click(**spec(C, why.compare_rcnn, "progress", api_visibility="private", concurrency_id=limits.HEAVY))
     C["cmp_btn"].click(**spec(C, compare.compare_pooling, **QUIET))
-    C["tab_combine"].select(**cmb_all)
     C["export"].click(**spec(C, lesson.export_panels, api_visibility="private", concurrency_id=limits.HEAVY,
                              adapt=lambda path: {"export_file": gr.update(value=path, visible=True)}))
     C["lesson_btn"].click(**spec(C, lesson.export_lesson_zip, api_visibility="private", concurrency_id=limits.HEAVY,

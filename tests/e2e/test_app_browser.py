@@ -333,10 +333,15 @@ def test_language_switch_translates_every_tab_and_lesson_mode(browser, app_url, 
 
 
 
-def test_the_combining_tab_shows_the_window_and_threshold_chosen_on_other_tabs(browser, app_url, page_errors):
-    """Step 10 is drawn when its tab is opened: the window picked in step 3 and the threshold set in step 8
-    while it was out of sight are the ones it shows."""
+def test_tabs_out_of_sight_show_the_window_and_threshold_chosen_on_other_tabs(browser, app_url, page_errors):
+    """The tabs of combining scales, of SPP vs RoIPool and of the conv5 maps are drawn when they are opened:
+    the window picked in step 3 and the threshold set in step 8 while they were out of sight are the ones
+    they show."""
     page = open_page(browser, app_url, page_errors)
+    for tab in ("compare", "features", "combine", "spp"):  # before an analysis, opening them says nothing
+        page.click(f"#tab-{tab}-button")
+    page.wait_for_timeout(1500)
+    assert page.locator(".toast-body").count() == 0
     page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
     page.wait_for_selector("#input-image img", timeout=TIMEOUT)
     page.locator("#scales label", has_text="480").click()
@@ -345,6 +350,11 @@ def test_the_combining_tab_shows_the_window_and_threshold_chosen_on_other_tabs(b
     page.click("#tab-combine-button")
     text_has(page, "#cmb-info", "Window #")
     first = re.search(r"Window #(\d+)", page.locator("#cmb-info").inner_text()).group(1)
+    page.click("#tab-compare-button")
+    text_has(page, "#cmp-info", f"Window #{first} at")
+    page.click("#tab-features-button")
+    page.wait_for_selector("#fm-map img", timeout=TIMEOUT)
+    map_before = src(page, "#fm-map")
     k = "7" if first != "7" else "8"
     page.click("#tab-projection-button")
     page.locator("#win-k input").fill(k)
@@ -357,6 +367,10 @@ def test_the_combining_tab_shows_the_window_and_threshold_chosen_on_other_tabs(b
     page.click("#tab-combine-button")
     text_has(page, "#cmb-info", f"Window #{k}:")
     text_has(page, "#cmb-det-info", "score ≥ 0.07")
+    page.click("#tab-compare-button")
+    text_has(page, "#cmp-info", f"Window #{k} at")
+    page.click("#tab-features-button")  # the new window's cells outlined on the map
+    page.wait_for_function(f"() => document.querySelector('#fm-map img').src !== {map_before!r}", timeout=TIMEOUT)
     assert page_errors == []
     page.close()
 
