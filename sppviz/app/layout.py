@@ -88,7 +88,7 @@ def build_app() -> gr.Blocks:
 def wire(C: dict) -> None:
     """Connect the handlers to the components."""
     pool_after = spec(C, pooling.refresh_pooling, **QUIET)
-    cmp_after = spec(C, compare.compare_pooling, **QUIET)  # follows the window, levels, level, channel (10-20 ms)
+    cmp_after = spec(C, compare.compare_pooling, **QUIET)  # 10-20 ms
     # The tabs of SPP vs RoIPool vs RoIAlign, of the conv5 maps (the selected window's cells on them) and of
     # combining scales follow what changes above the tabs (the analysis, the rules, the levels), where they
     # may be in view, and are drawn when their tab is opened (nothing before an analysis). What changes only

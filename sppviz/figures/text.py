@@ -107,7 +107,8 @@ class CachedFont(ImageFont.FreeTypeFont):
     stats = {"hits": 0, "misses": 0}
 
     def _cached(self, kind: str, args: tuple, kwargs: dict, compute):
-        key = (id(self), kind, args, tuple(sorted(kwargs.items())))
+        # the face by its file, index and size, not id(self): a font dropped from _font's cache may hand its id on
+        key = (self.path, self.index, self.size, kind, args, tuple(sorted(kwargs.items())))
         try:
             hash(key)
         except TypeError:  # a list argument (features): not cached
