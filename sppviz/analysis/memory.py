@@ -14,10 +14,12 @@ bundled ZF-5 (width 0.25) 122 (126), AlexNet 55 (62), VGG16 517 (542).
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from sppviz.method import pyramid
+
+if TYPE_CHECKING:
+    from torch import nn
 
 INPUT_BYTES_PER_PIXEL = 32
 PEAK_COPIES, PEAK_COPIES_LRN = 2, 4
@@ -27,6 +29,8 @@ CONV5_STRIDE = 16  # ZF-5, AlexNet and VGG16 (paper §2.1; the trunks' geometry)
 def activation_bytes_per_pixel(trunk: nn.Module) -> float:
     """Peak bytes per scaled-image pixel of one conv5 pass of ``trunk`` (a ``backbones.Trunk``, float32):
     INPUT_BYTES_PER_PIXEL + (PEAK_COPIES_LRN if it has an LRN layer else PEAK_COPIES) · 4·C1/stride1²."""
+    from torch import nn
+
     layers = list(getattr(trunk, "layers", trunk.modules()))
     conv1 = next(m for m in layers if isinstance(m, nn.Conv2d))
     stride = conv1.stride[0] * conv1.stride[1]

@@ -30,12 +30,10 @@ import numpy as np
 import torch
 
 from sppviz.analysis.cache import LRUCache
+from sppviz.analysis.options import MAX_WINDOWS, PROPOSAL_SOURCES  # noqa: F401 - re-exported
 from sppviz.method import bins, geometry, multiscale, pooling, proposals, pyramid
 from sppviz.model.detector import Detections, Detector, ScaleFeatures, WindowResult, postprocess, scale_windows
 
-PROPOSAL_SOURCES = ("selective-search-fast", "selective-search-quality", "grid", "user")
-# Windows per image: selective search "fast" gives about 2,000 (paper §4); more only costs time.
-MAX_WINDOWS = 3000
 # conv5 maps kept across requests; one 256-channel map of a 1200-px image is ~10 MB.
 FEATURE_CACHE_BYTES = int(os.environ.get("SPPVIZ_FEATURE_CACHE_MB", "1024")) * 2**20
 

@@ -16,7 +16,6 @@ from typing import Any
 import gradio as gr
 
 from sppviz import analysis
-from sppviz.analysis import report
 from sppviz.analysis.images import ImageError, load_image
 from sppviz.app import limits, schema
 from sppviz.app.gate import user_error
@@ -133,7 +132,8 @@ def api_project(image: Any, box: Any, scale_rule: Any, projection: Any) -> dict:
     if len(box) != 1:
         schema.refuse("box", f"give exactly one box (x1, y1, x2, y2), got {len(box)}")
     name = load_detector("zf5").net.trunk.name
-    rep = report.window_report(wh, box[0].tolist(), name, pyramid.PAPER_SCALES, bins.DETECTION_LEVELS, scale_rule)
+    rep = analysis.report.window_report(wh, box[0].tolist(), name, pyramid.PAPER_SCALES, bins.DETECTION_LEVELS,
+                                        scale_rule)
     rep.update(projection=projection, chosen_cells=rep["cells"][projection], notices=notices)
     return rep
 

@@ -19,7 +19,6 @@ from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
 from sppviz.app.widgets import I18N, L
 from sppviz.method import presets
-from sppviz.model.weights import setup_threads
 from sppviz.steps import TABS as STEP_TABS
 
 CSS = (Path(__file__).parent / "static" / "app.css").read_text()
@@ -48,7 +47,6 @@ def spaces_gpu(fn):
 def build_app() -> gr.Blocks:
     """The whole app; ``launch(**launch_kwargs())`` serves it. The model, the pooling kernels and the rest
     of what Analyze needs load on first use, or behind the served page with ``startup.begin_warm_up``."""
-    setup_threads()
     C: dict[str, gr.components.Component] = {}
     with gr.Blocks(title="sppviz — SPP-net step by step", delete_cache=(600, 3600), analytics_enabled=False) as demo:
         with gr.Row(equal_height=True, elem_id="header"):  # one line: the title, the language on its right

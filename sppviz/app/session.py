@@ -35,6 +35,7 @@ Each session sees the shared analysis through a :class:`~sppviz.analysis.workspa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -45,17 +46,19 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sppviz.analysis import pipeline
+from sppviz import analysis  # the library, imported on first use (sppviz.lazy)
 from sppviz.analysis.cache import LRUCache
 from sppviz.analysis.images import load_image
-from sppviz.analysis.pipeline import Analysis
-from sppviz.analysis.workspace import Workspace, with_boxes
 from sppviz.app.limits import HEAVY_CONCURRENCY
 from sppviz.app.settings import fail
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import Analysis
+    from sppviz.analysis.workspace import Workspace
 
 LOG = logging.getLogger("sppviz")
 
@@ -69,7 +72,13 @@ IMAGE_BYTES = int(float(os.environ.get("SPPVIZ_IMAGE_CACHE_MB", "256")) * 2**20)
 
 # Analysis fields that hold the heavy, shareable parts; every other field (notices, timings, …) is per session.
 HEAVY_FIELDS = ("image", "iid", "detector", "scales", "windows", "feats", "_results")
-OWN_FIELDS = tuple(f.name for f in dataclasses.fields(Analysis) if f.name not in HEAVY_FIELDS)
+
+
+@functools.cache
+def own_fields() -> tuple[str, ...]:
+    """The Analysis fields that are each session's own: every field but ``HEAVY_FIELDS``."""
+    return tuple(f.name for f in dataclasses.fields(analysis.Analysis) if f.name not in HEAVY_FIELDS)
+
 
 # evicted: records dropped by the entry cap while used within the TTL (stays 0); expired: records asked for
 # after the TTL; lost: records whose image was gone when their analysis had to be rebuilt; rebuilt: analyses
@@ -102,7 +111,7 @@ class Record:
     """What a session keeps of its own; enough to rebuild its analysis. ``windows``: the proposals' windows
     [K, 4] (original-image pixels, a reference to the shared analysis' tensor); ``boxes``: the drawn boxes
     (x1, y1, x2, y2 inclusive image pixels) appended after them; ``own``: the session's values of
-    ``OWN_FIELDS`` (notices, timings, …)."""
+    ``own_fields()`` (notices, timings, …)."""
 
     key: tuple
     iid: str
@@ -206,18 +215,18 @@ def analysis_key(base: Analysis, boxes: tuple = ()) -> tuple:
     """What makes two sessions' analyses the same: (image hash, model, scales, digest of the windows, digest
     of the drawn boxes or "" for none)."""
     drawn = _digest(np.asarray(boxes, np.float32).reshape(-1, 4)) if boxes else ""
-    return (base.iid, pipeline.model_id(base.detector), tuple(base.scales), _digest(base.windows), drawn)
+    return (base.iid, analysis.pipeline.model_id(base.detector), tuple(base.scales), _digest(base.windows), drawn)
 
 
 def view(sh: Workspace, rec: Record) -> Workspace:
     """The session's workspace on a shared analysis: the shared image, conv5 maps, windows and score cache
-    with the session's own ``OWN_FIELDS``. The same object while the caller still holds it."""
+    with the session's own ``own_fields()``. The same object while the caller still holds it."""
     w = rec.view() if rec.view is not None else None
     if w is not None and w.aid == sh.aid:
         return w
     base = dataclasses.replace(sh.base, **rec.own)
     a = base if sh.a is sh.base else dataclasses.replace(sh.a, **rec.own)
-    w = Workspace(base, a, sh.aid)
+    w = analysis.Workspace(base, a, sh.aid)
     rec.view = weakref.ref(w)
     return w
 
@@ -232,16 +241,16 @@ def store(sid: str, base: Analysis, a: Analysis, path: str | os.PathLike | None 
     key = analysis_key(base, boxes)
     sh = ANALYSES.get(key)
     if sh is None:
-        sh = Workspace(base, a)
+        sh = analysis.Workspace(base, a)
         ANALYSES.put(key, sh)
         if boxes and ANALYSES.get(key[:-1] + ("",)) is None:
-            ANALYSES.put(key[:-1] + ("",), Workspace(base, base))
+            ANALYSES.put(key[:-1] + ("",), analysis.Workspace(base, base))
     else:
         count("shared")
     IMAGES.put(base.iid, sh.base.image)
     rec = Record(key=key, iid=base.iid, path=str(path) if path else (prev.path if same_image else ""),
                  detector=base.detector, scales=tuple(base.scales), windows=sh.base.windows, boxes=boxes,
-                 own={f: getattr(base, f) for f in OWN_FIELDS},
+                 own={f: getattr(base, f) for f in own_fields()},
                  image_name=prev.image_name if same_image else None, why=prev.why if prev is not None else None)
     RECORDS.put(sid, rec)
     return view(sh, rec)
@@ -269,7 +278,7 @@ def _image(rec: Record) -> np.ndarray | None:
             img, _ = load_image(rec.path)
         except Exception:  # the upload was pruned, or unreadable now: the image is lost
             return None
-        if pipeline.image_id(img) != rec.iid:
+        if analysis.pipeline.image_id(img) != rec.iid:
             return None
         IMAGES.put(rec.iid, img)
     return img
@@ -287,14 +296,17 @@ def _rebuild(rec: Record) -> Workspace | None:
             count("lost", f"the image of a session's analysis is gone ({rec.path or 'no file'})", logging.WARNING)
             return None
         with _REBUILDS:
-            feats = [pipeline.get_features(rec.detector, img, s, rec.iid) for s in rec.scales]
-            base = Analysis(image=img, iid=rec.iid, detector=rec.detector, scales=rec.scales, windows=rec.windows,
-                            feats=feats, **rec.own)
+            feats = [analysis.pipeline.get_features(rec.detector, img, s, rec.iid) for s in rec.scales]
+            base = analysis.Analysis(image=img, iid=rec.iid, detector=rec.detector, scales=rec.scales,
+                                     windows=rec.windows, feats=feats, **rec.own)
             base.result()  # the scores Analyze computed
-        ANALYSES.put(rec.base_key, Workspace(base, base))
-    sh = Workspace(base, with_boxes(base, [list(b) for b in rec.boxes])) if rec.boxes else ANALYSES.get(rec.key)
+        ANALYSES.put(rec.base_key, analysis.Workspace(base, base))
+    if rec.boxes:
+        sh = analysis.Workspace(base, analysis.with_boxes(base, [list(b) for b in rec.boxes]))
+    else:
+        sh = ANALYSES.get(rec.key)
     if sh is None:  # the base entry was pushed out again at once: keep the one just built
-        sh = Workspace(base, base)
+        sh = analysis.Workspace(base, base)
     ANALYSES.put(rec.key, sh)
     count("rebuilt", f"rebuilt an analysis dropped under memory pressure ({len(rec.windows)} windows)")
     return sh

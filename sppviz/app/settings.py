@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sppviz.analysis.pipeline import MAX_WINDOWS, PROPOSAL_SOURCES
+from sppviz.analysis.options import MAX_WINDOWS, PROPOSAL_SOURCES
 from sppviz.app import schema
 from sppviz.app.schema import UserError, echo
 from sppviz.i18n import t

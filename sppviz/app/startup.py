@@ -1,8 +1,9 @@
 """Start-up: the page is served first, the heavy parts are made ready behind it.
 
-``python app.py`` builds the page and starts serving it, then ``begin_warm_up`` loads in a background
-thread (once the first page has loaded) what the first Analyze would otherwise wait for: the model, numba
-and its compiled pooling kernel (from numba's disk cache; a few seconds to compile when the cache is
+``python app.py`` builds the page and starts serving it without torch (the page's modules reach the library
+through ``sppviz.lazy``), then ``begin_warm_up`` loads in a background thread (once the first page has
+loaded) what the first Analyze would otherwise wait for: torch and the library, the model, numba and its
+compiled pooling kernel (from numba's disk cache; a few seconds to compile when the cache is
 empty), torchvision (NMS), the first convolution and the figures' fonts. Until that is done the status
 line says so (``page_status`` / ``poll_status``, wired in ``layout``), and Analyze waits for it
 (``wait_ready``) instead of doing the same work a second time. Without ``begin_warm_up`` (tests, the API)
@@ -41,18 +42,30 @@ def _step(name: str, fn) -> None:
     TIMINGS[name] = time.perf_counter() - t0
 
 
+def _import_library() -> None:
+    """torch, the pipeline and the rest of the library that the page's handlers reach lazily (sppviz.lazy)."""
+    from sppviz import analysis, lesson
+    from sppviz.model.weights import setup_threads
+
+    setup_threads()
+    for name in ("pipeline", "compare", "report", "truth"):
+        getattr(analysis, name)
+    lesson.export  # imported now, not at the first export  # noqa: B018
+
+
 def _warm_up() -> None:
     from sppviz import figures
-    from sppviz.analysis import pipeline
-    from sppviz.model.weights import load_default_detector, setup_threads
+    from sppviz.model.weights import load_default_detector
 
     previous = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
-        _step("threads", setup_threads)
+        _step("torch and the library", _import_library)
         _step("model", load_default_detector)
 
         def kernels():
+            from sppviz.analysis import pipeline
+
             try:
                 det = load_default_detector()
             except (FileNotFoundError, ValueError, OSError):

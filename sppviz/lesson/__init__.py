@@ -11,29 +11,19 @@ parts: :mod:`.render` (the figures), :mod:`.handout` (handout.html) with :mod:`.
 LaTeX as HTML), :mod:`.export` (analysis.json, the folder and ZIP, the CLI).
 """
 
-from sppviz.lesson.export import (
-    NMS_IOU,
-    SCORE_THRESH,
-    add_arguments,
-    export_lesson,
-    lesson_data,
-    main,
-    write_lesson,
-)
-from sppviz.lesson.handout import handout_html, narrative_html, step_html
-from sppviz.lesson.markup import heading_text, inline_html, tex_html
-from sppviz.lesson.render import (
-    MIN_WINDOW_SIDE,
-    PROJECTOR_WIDTH,
-    figure_name,
-    lesson_view,
-    pick_window,
-    projector,
-    render_figures,
-)
+from sppviz.lazy import package_getattr
 
 __all__ = [
     "MIN_WINDOW_SIDE", "NMS_IOU", "PROJECTOR_WIDTH", "SCORE_THRESH", "add_arguments", "export_lesson",
     "figure_name", "handout_html", "heading_text", "inline_html", "lesson_data", "lesson_view", "main",
     "narrative_html", "pick_window", "projector", "render_figures", "step_html", "tex_html", "write_lesson",
 ]
+_DEFINED_IN = {  # name -> the module that defines it
+    **dict.fromkeys(("NMS_IOU", "SCORE_THRESH", "add_arguments", "export_lesson", "lesson_data", "main",
+                     "write_lesson"), "export"),
+    **dict.fromkeys(("handout_html", "narrative_html", "step_html"), "handout"),
+    **dict.fromkeys(("heading_text", "inline_html", "tex_html"), "markup"),
+    **dict.fromkeys(("MIN_WINDOW_SIDE", "PROJECTOR_WIDTH", "figure_name", "lesson_view", "pick_window", "projector",
+                     "render_figures"), "render"),
+}
+__getattr__ = package_getattr(__name__, _DEFINED_IN)  # imported on first use (sppviz.lazy)

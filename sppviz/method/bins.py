@@ -22,12 +22,19 @@ Rules (``docs/rules.md`` lists them with their sources):
   n = 7: bin 0 is 0..3, not 0..2); levels 1, 2, 3, 4, 6, 8, 11, 16 never differ (checked for
   every a <= 2048, ``release_differences``). The MEX also starts every maximum at 0 (memset), so
   a bin whose cells are all negative pools to 0 (``pooling`` applies that floor for this rule).
+
+torch is imported by the functions that use it, not with the module (``sppviz.lazy``).
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 BIN_RULES = ("adaptive", "sliding", "release")
 # Rules under which a coarse level n may be derived exactly from a finer level m = r·n (``pooling``).
@@ -178,6 +185,8 @@ def _sliding_undefined_text(a, n):
 
 def sliding_count(a: torch.Tensor, n: int) -> torch.Tensor:
     """Number of sliding-rule bins (paper §2.3) for lengths a (LongTensor); 0 where a < n."""
+    import torch
+
     window, stride = -(-a // n), a // n
     return torch.where(stride > 0, (a - window) // stride.clamp(min=1) + 1, torch.zeros_like(a))
 
@@ -187,6 +196,8 @@ def axis_bins(lo: torch.Tensor, hi: torch.Tensor, n: int, rule: str) -> tuple[to
     [K, n] (inclusive, absolute cells). For "sliding" the caller has checked the count is n.
     "release" is computed on the CPU in float32 (tensor x tensor products, one IEEE rounding each,
     as ``release_bounds``) and moved to lo's device."""
+    import torch
+
     a = (hi - lo + 1)[:, None]
     i = torch.arange(n, device=lo.device)[None, :]
     if rule == "adaptive":  # paper Appendix A

@@ -8,16 +8,25 @@ A conv/pool stack maps conv5 cell c to the image point ``offset + stride * c`` (
 centre of its receptive field, ``size`` pixels wide). Three named rules turn a window
 into a cell range (paper Appendix A, the authors' release, Fast R-CNN's roi_pool);
 ``roialign_samples`` gives the continuous RoIAlign sample points for comparison.
+
+torch is imported by the functions that use it, not with the module (``sppviz.lazy``).
 """
 
+from __future__ import annotations
+
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    Layers = nn.Module | Iterable[nn.Module]
 
 PROJECTION_RULES = ("paper", "original", "fast-rcnn")
 
@@ -52,14 +61,18 @@ class Geometry:
 # ----------------------------------------------------------------------------
 # receptive-field arithmetic over a layer stack
 
-# modules that keep the spatial shape and position of every value (ignored by the walk)
-_SHAPE_PRESERVING = (
-    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh,
-    nn.LocalResponseNorm, nn.CrossMapLRN2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm,
-    nn.modules.dropout._DropoutNd, nn.Identity,
-)
-_CONTAINERS = (nn.Sequential, nn.ModuleList)
-_GEOMETRIC = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+@functools.cache
+def _layer_kinds() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(modules that keep the spatial shape and position of every value, ignored by the walk; containers;
+    the layers that change the geometry)."""
+    from torch import nn
+
+    shape_preserving = (
+        nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh,
+        nn.LocalResponseNorm, nn.CrossMapLRN2d, nn.modules.batchnorm._BatchNorm, nn.GroupNorm,
+        nn.modules.dropout._DropoutNd, nn.Identity,
+    )
+    return shape_preserving, (nn.Sequential, nn.ModuleList), (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 
 
 def _pair(v):
@@ -86,24 +99,24 @@ def _walk(layers, prefix=""):
     attribute, e.g. ``backbones.WithinChannelLRN``) are skipped; anything else raises ValueError (its
     effect on geometry is unknown).
     """
-    if isinstance(layers, nn.Module) and not isinstance(layers, _CONTAINERS):
+    from torch import nn
+
+    shape_preserving, containers, geometric = _layer_kinds()
+    if isinstance(layers, nn.Module) and not isinstance(layers, containers):
         layers = [layers]  # a single layer
     items = layers.named_children() if isinstance(layers, nn.Module) else enumerate(layers)
     for key, m in items:
         name = f"{prefix}{key}"
-        if isinstance(m, _CONTAINERS):
+        if isinstance(m, containers):
             yield from _walk(m, prefix=name + ".")
-        elif isinstance(m, _GEOMETRIC):
+        elif isinstance(m, geometric):
             yield name, m
-        elif not (isinstance(m, _SHAPE_PRESERVING) or getattr(m, "preserves_geometry", False)):
+        elif not (isinstance(m, shape_preserving) or getattr(m, "preserves_geometry", False)):
             raise ValueError(
                 f"layer {name} ({type(m).__name__}) may change the geometry; supported: "
                 "Conv2d, MaxPool2d, AvgPool2d and shape-preserving layers (ReLU, LRN, "
                 "BatchNorm, Dropout, Identity, ...)"
             )
-
-
-Layers = nn.Module | Iterable[nn.Module]
 
 
 def receptive_field_table(layers: Layers) -> list[dict]:
@@ -259,6 +272,8 @@ def _check_box(box):
 
 def _as_boxes(boxes):
     """[K, 4] tensor/ndarray/list -> float64 tensor, validated."""
+    import torch
+
     b = boxes if isinstance(boxes, torch.Tensor) else torch.as_tensor(np.asarray(boxes, dtype=np.float64))
     b = b.detach().to("cpu", torch.float64)
     if b.numel() == 0:
@@ -276,6 +291,8 @@ def _as_boxes(boxes):
 
 
 def _round_half_away_t(v):
+    import torch
+
     a = v.abs()
     r = a.floor()
     r = r + (a - r >= 0.5)
@@ -288,6 +305,8 @@ def project_windows(boxes: np.ndarray | torch.Tensor | Sequence[Sequence[float]]
 
     Same float64 arithmetic as project_window, so the results are identical elementwise.
     """
+    import torch
+
     _check_rule(rule)
     map_hw = _check_map_hw(map_hw)
     b = _as_boxes(boxes)
@@ -333,6 +352,8 @@ def cell_box(cx: float, cy: float, geometry: Geometry) -> tuple[float, float, fl
 def cells_to_boxes(cells: np.ndarray | torch.Tensor | Sequence[Sequence[int]], geometry: Geometry) -> torch.Tensor:
     """Cell ranges [K, 4] (cx0, cy0, cx1, cy1) -> float64 tensor [K, 4]: the image box spanned
     by the centres of the first and last cells (for drawing a projected window)."""
+    import torch
+
     c = torch.as_tensor(np.asarray(cells) if not isinstance(cells, torch.Tensor) else cells)
     c = c.to(torch.float64).reshape(-1, 4)
     return geometry.offset + geometry.stride * c

@@ -26,14 +26,23 @@ image to other conv5 cells (tests/method/test_release_parity.py).
 
 Boxes are (x1, y1, x2, y2) pixel-inclusive in the ORIGINAL image: width = x2 − x1 + 1.
 Image sizes are (w, h) where named `_wh`.
+
+torch is imported by the functions that return tensors, not with the module (``sppviz.lazy``); a tensor
+argument means torch is loaded already (``_is_tensor``).
 """
 
+from __future__ import annotations
+
 import math
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 PAPER_SCALES = (480, 576, 688, 864, 1200)    # paper §4.1
 RELEASE_SCALES = (480, 576, 688, 874, 1200)  # release uses 874 instead of 864
@@ -136,12 +145,18 @@ def scale_factor(w: int, h: int, s: int) -> float:
     return s / min(w, h)
 
 
+def _is_tensor(x) -> bool:
+    """isinstance(x, torch.Tensor) without importing torch: no tensor exists before torch is loaded."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def scale_boxes(boxes: np.ndarray | torch.Tensor, factor: float) -> np.ndarray | torch.Tensor:
     """Boxes [K, 4] (or one box) times `factor` (Fast R-CNN convention). Keeps the type
     (tensor -> tensor, else float64 ndarray)."""
     if not (math.isfinite(factor) and factor > 0):
         raise ValueError(f"factor must be a positive finite number, got {factor!r}")
-    if isinstance(boxes, torch.Tensor):
+    if _is_tensor(boxes):
         return boxes * factor
     return np.asarray(boxes, dtype=np.float64) * factor
 
@@ -153,8 +168,8 @@ def scale_boxes_release(boxes: np.ndarray | torch.Tensor, min_side: int, s: int)
     _check_scale(s)
     if not (isinstance(min_side, (int, np.integer)) and not isinstance(min_side, bool) and min_side > 1):
         raise ValueError(f"min_side must be an int > 1 (the release divides by min_side - 1), got {min_side!r}")
-    if isinstance(boxes, torch.Tensor):
-        return boxes.to(torch.float64) * (s - 1) / (min_side - 1)
+    if _is_tensor(boxes):
+        return boxes.double() * (s - 1) / (min_side - 1)
     return np.asarray(boxes, dtype=np.float64) * (s - 1) / (min_side - 1)
 
 
@@ -286,8 +301,10 @@ def select_scale(box: Sequence[float], image_wh: tuple[int, int], scales: Sequen
 def select_scales(boxes: np.ndarray | torch.Tensor, image_wh: tuple[int, int], scales: Sequence[int],
                   rule: str = "paper") -> torch.Tensor:
     """Vectorised select_scale: boxes [K, 4] (tensor or ndarray) -> LongTensor [K] indices."""
+    import torch
+
     m, scales = _check_common(image_wh, scales, rule)
-    if isinstance(boxes, torch.Tensor):
+    if _is_tensor(boxes):
         boxes = boxes.detach().cpu().double().numpy()
     b = np.asarray(boxes, dtype=np.float64)
     if b.size == 0:

@@ -50,29 +50,19 @@ import torch
 from torch import nn
 
 from sppviz.method.geometry import Geometry, feature_size, receptive_field
-
-NAMES = ("zf5", "zf5-release", "alexnet", "vgg16")
-
-# torchvision's official ImageNet checkpoints, by the file names torchvision itself uses
-# (torchvision.models.AlexNet_Weights.IMAGENET1K_V1.url etc.; the 8 hex digits are a sha256 prefix).
-KNOWN_WEIGHTS = {
-    "alexnet": "alexnet-owt-7be5be79.pth",
-    "vgg16": "vgg16-397923af.pth",
-}
-DOWNLOAD_BASE_URL = "https://download.pytorch.org/models/"
-WEIGHTS_DIR_ENV = "SPPVIZ_WEIGHTS_DIR"
-ALLOW_DOWNLOAD_ENV = "SPPVIZ_ALLOW_DOWNLOAD"
-SPACE_ENV = "SPACE_ID"  # set by Hugging Face on every Space ("owner/name")
-
-
-def downloads_allowed() -> bool:
-    """Whether torchvision's ImageNet files may be downloaded: ``SPPVIZ_ALLOW_DOWNLOAD=1`` allows and ``=0``
-    forbids; unset, a Hugging Face Space (``SPACE_ID`` set: it has internet) allows, anywhere else forbids
-    (tests, a classroom machine offline)."""
-    flag = os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip()
-    if flag in ("0", "1"):
-        return flag == "1"
-    return bool(os.environ.get(SPACE_ENV))
+from sppviz.model.checkpoints import (  # noqa: F401 - re-exported: the weights part of this module's API
+    ALLOW_DOWNLOAD_ENV,
+    DOWNLOAD_BASE_URL,
+    KNOWN_WEIGHTS,
+    NAMES,
+    SPACE_ENV,
+    WEIGHTS_DIR_ENV,
+    WeightsNotFound,
+    check_name,
+    checkpoint_on_disk,
+    downloads_allowed,
+    find_imagenet_checkpoint,
+)
 
 # Per-channel normalisation in 0..255 pixel units (RGB order).
 # torchvision ImageNet models: mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225) of [0, 1] pixels.
@@ -88,10 +78,6 @@ ZF_STD = (64.0, 64.0, 64.0)
 # ZF-5 channel counts, paper Table 1 (conv1 .. conv5).
 ZF_CHANNELS = (96, 256, 384, 384, 256)
 MAX_WIDTH = 4.0  # width multiplier bound: 4x ZF-5 is already ~16x the conv cost on a 2-core host
-
-
-class WeightsNotFound(FileNotFoundError):
-    """A weights file was asked for but is not on disk (and downloading is not allowed)."""
 
 
 class Trunk(nn.Module):
@@ -318,11 +304,6 @@ def _init_kaiming(layers: nn.Sequential) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_name(name: str) -> None:
-    if name not in NAMES:
-        raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(NAMES)}")
-
-
 def _check_width(name: str, width) -> float:
     try:
         width = float(width)
@@ -356,7 +337,7 @@ def build(name: str, weights: str | os.PathLike | None = None, width: float = 1.
     width: channel multiplier for zf5 / zf5-release (each count rounded, at least 1).
     Raises ValueError for a bad name / width / file contents, WeightsNotFound for a missing file.
     """
-    _check_name(name)
+    check_name(name)
     width = _check_width(name, width)
     trunk = _make_trunk(name, width)
     if weights is None:
@@ -445,56 +426,6 @@ def torchvision_to_trunk_keys(trunk: Trunk, state: Mapping[str, torch.Tensor]) -
         if len(parts) == 3 and parts[0] == "features" and parts[1].isdigit() and int(parts[1]) < len(names):
             out[f"layers.{names[int(parts[1])]}.{parts[2]}"] = value
     return out
-
-
-def _search_dirs() -> list[Path]:
-    """Where ImageNet checkpoints are looked for, in order."""
-    dirs = []
-    env = os.environ.get(WEIGHTS_DIR_ENV)
-    if env:
-        dirs.append(Path(env))
-    dirs.append(Path(torch.hub.get_dir()) / "checkpoints")
-    return dirs
-
-
-def checkpoint_on_disk(name: str) -> Path | None:
-    """Where torchvision's ImageNet checkpoint for ``name`` lies on this machine (never downloads), or None."""
-    filename = KNOWN_WEIGHTS.get(name)
-    for d in _search_dirs() if filename else ():
-        if (d / filename).is_file():
-            return d / filename
-    return None
-
-
-def find_imagenet_checkpoint(name: str) -> Path:
-    """Path of torchvision's ImageNet checkpoint for ``name``; downloads if allowed.
-
-    Looks for ``KNOWN_WEIGHTS[name]`` in ``$SPPVIZ_WEIGHTS_DIR`` then ``torch.hub.get_dir()/checkpoints``.
-    If absent and ``downloads_allowed()``, downloads it (hash checked) into the hub directory;
-    otherwise raises WeightsNotFound saying where it looked and how to provide the file.
-    """
-    _check_name(name)
-    if name not in KNOWN_WEIGHTS:
-        raise ValueError(
-            f"no ImageNet checkpoint exists for {name!r} (only for {', '.join(KNOWN_WEIGHTS)}); "
-            "use weights=None or a .safetensors file"
-        )
-    filename, dirs = KNOWN_WEIGHTS[name], _search_dirs()
-    found = checkpoint_on_disk(name)
-    if found is not None:
-        return found
-    url = DOWNLOAD_BASE_URL + filename
-    if downloads_allowed():
-        target = dirs[-1] / filename
-        target.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(url, str(target), hash_prefix=filename.split("-")[-1].split(".")[0])
-        return target
-    looked = ", ".join(str(d) for d in dirs)
-    raise WeightsNotFound(
-        f"ImageNet weights for {name!r} not found: looked for {filename} in {looked}. "
-        f"Download {url} into one of those folders (or point {WEIGHTS_DIR_ENV} at a folder holding it), "
-        f"or set {ALLOW_DOWNLOAD_ENV}=1 to download it automatically."
-    )
 
 
 def load_imagenet_classifier(name: str) -> dict[str, torch.Tensor]:

@@ -1,4 +1,6 @@
-"""The bundled model and device set-up: one place that decides where weights come from."""
+"""The bundled model and device set-up: one place that decides where weights come from.
+
+torch is imported by the functions that use it, not with the module (``sppviz.lazy``)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
 if TYPE_CHECKING:
+    import torch
+
     from sppviz.model.detector import Detector
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -22,12 +24,16 @@ def setup_threads() -> int:
         n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         n = os.cpu_count() or 1
+    import torch
+
     torch.set_num_threads(max(1, n))
     return n
 
 
 def device() -> torch.device:
     """CUDA when available, else the CPU."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

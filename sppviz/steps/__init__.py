@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sppviz.analysis.pipeline import WindowDetail
-from sppviz.analysis.workspace import Workspace
 from sppviz.steps import detections, features, pooling, rcnn, window
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import WindowDetail
+    from sppviz.analysis.workspace import Workspace
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,17 @@ bundled model's class names in the page's language (``i18n.class_name``), labels
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from sppviz import figures
-from sppviz.analysis.pipeline import Analysis
-from sppviz.analysis.workspace import Workspace
 from sppviz.i18n import class_name, figure_words, t
 from sppviz.steps.features import IMAGE_WIDTH
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import Analysis
+    from sppviz.analysis.workspace import Workspace
 
 MAX_DRAWN_DETECTIONS = 150  # per panel: there can be thousands before NMS at a low threshold
 DET_HEADERS = ("det_h_label", "det_h_score", "det_h_x1", "det_h_y1", "det_h_x2", "det_h_y2", "det_h_window")
@@ -66,11 +69,11 @@ def truth_figure(w: Workspace, after, lang: str) -> tuple[np.ndarray | None, str
         return None, ""
     tp, found = gt.match(after, tr)
     names = a.detector.classes
-    missed = ~torch.from_numpy(found)
-    boxes = np.concatenate([after.boxes.numpy(), tr.boxes[missed].numpy()]).astype(np.float64).reshape(-1, 4)
+    missed = ~np.asarray(found, dtype=bool)
+    boxes = np.concatenate([after.boxes.numpy(), tr.boxes.numpy()[missed]]).astype(np.float64).reshape(-1, 4)
     labels = [t("fig_det_true" if ok else "fig_det_false", lang, name=class_name(names[int(c)], lang), score=float(sc))
               for ok, c, sc in zip(tp, after.labels, after.scores, strict=True)]
-    labels += [t("fig_det_missed", lang, name=class_name(names[int(c)], lang)) for c in tr.labels[missed]]
+    labels += [t("fig_det_missed", lang, name=class_name(names[int(c)], lang)) for c in tr.labels.numpy()[missed]]
     colors = [TRUE_COLOR if ok else FALSE_COLOR for ok in tp] + [MISSED_COLOR] * int(missed.sum())
     # labels by importance: the detections by score, then the missed objects
     order = [*np.argsort(-after.scores.numpy(), kind="stable").tolist(), *range(len(tp), len(boxes))]

@@ -3,14 +3,17 @@ drawn in them in the page's language (``i18n.figure_words``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from sppviz import figures
-from sppviz.analysis.pipeline import WindowDetail
-from sppviz.analysis.workspace import Workspace
+from sppviz import figures, model
 from sppviz.i18n import figure_words, t
 from sppviz.method import geometry
-from sppviz.model.detector import scale_windows
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import WindowDetail
+    from sppviz.analysis.workspace import Workspace
 
 IMAGE_WIDTH = 1000  # panel width in pixels: wide enough to read on a projector, small enough to encode fast
 PYR_HEADERS = ("pyr_h_scale", "pyr_h_image", "pyr_h_factor", "pyr_h_conv5", "pyr_h_cells", "pyr_h_time")
@@ -43,7 +46,7 @@ def window_cells(w: Workspace, d: WindowDetail, si: int) -> tuple[int, int, int,
         return tuple(int(c) for c in d.chosen)
     f = w.a.feats[si]
     H, W = f.fmap.shape[1:]
-    sbox = scale_windows(np.asarray(d.box, np.float64), f, d.box_scaling)
+    sbox = model.detector.scale_windows(np.asarray(d.box, np.float64), f, d.box_scaling)
     return tuple(int(c) for c in geometry.project_window([float(v) for v in sbox], w.a.geometry, d.rule,
                                                          map_hw=(H, W)))
 

@@ -3,12 +3,16 @@ maximum and where it came from, and the fixed-length vector with its level bound
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sppviz import figures
-from sppviz.analysis.pipeline import WindowDetail
-from sppviz.analysis.workspace import Workspace
 from sppviz.i18n import figure_words, t, t_count
 from sppviz.method import bins
 from sppviz.steps.features import IMAGE_WIDTH
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import WindowDetail
+    from sppviz.analysis.workspace import Workspace
 
 SPP_PARTS = frozenset({"argmax", "vector"})  # the parts that do not change with the level or the channel
 MAP_SIZE = 640  # longest side of the bins-on-map panel

@@ -3,17 +3,21 @@ one best scale per window against the max over every scale."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
-import torch
 
-from sppviz import figures
-from sppviz.analysis import compare
-from sppviz.analysis.pipeline import Analysis, WindowDetail
-from sppviz.analysis.workspace import Workspace
+from sppviz import analysis, figures, model
 from sppviz.i18n import figure_words, t, t_count
-from sppviz.method import bins, geometry, roipool
-from sppviz.model.detector import RCNN_SIZE, warp_crops
+from sppviz.method import bins, geometry
+
+if TYPE_CHECKING:
+    import torch
+
+    from sppviz.analysis.pipeline import Analysis, WindowDetail
+    from sppviz.analysis.workspace import Workspace
+    from sppviz.method import roipool
 
 WHY_N = (8, 128, 64)  # R-CNN windows timed: slider minimum, maximum, default
 WHY_FIG_WINDOWS = 8  # warped crops shown
@@ -28,7 +32,7 @@ def warp_figure(image: np.ndarray, windows: torch.Tensor, ids: list[int], lang: 
     """Each window's crop as it is (aspect kept, ~WHY_CROP_H px high) next to R-CNN's 224×224 warp, captioned
     in ``lang``."""
     h, w = image.shape[:2]
-    warps = warp_crops(image, windows, RCNN_SIZE)
+    warps = model.detector.warp_crops(image, windows, model.detector.RCNN_SIZE)
     pairs = []
     for k, box, warp in zip(ids, windows.round().long().tolist(), warps, strict=True):
         x1, y1 = min(max(box[0], 0), w - 1), min(max(box[1], 0), h - 1)
@@ -47,13 +51,13 @@ def warp_figure(image: np.ndarray, windows: torch.Tensor, ids: list[int], lang: 
 def warps_of(a: Analysis, order: torch.Tensor, lang: str = "en") -> np.ndarray:
     """The warp figure of the most distorted among the windows ``order`` (indices into a.windows)."""
     wins = a.windows[order]
-    show = compare.most_distorted(wins, WHY_FIG_WINDOWS)
+    show = analysis.compare.most_distorted(wins, WHY_FIG_WINDOWS)
     return warp_figure(a.image, wins[show], [int(order[i]) for i in show], lang)
 
 
 def default_warps(a: Analysis, lang: str = "en") -> np.ndarray:
     """The warp figure of the WHY_N default best-scoring windows (what step 6 shows after a measurement)."""
-    return warps_of(a, compare.ranked_windows(a)[:WHY_N[2]], lang)
+    return warps_of(a, analysis.compare.ranked_windows(a)[:WHY_N[2]], lang)
 
 
 def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlignSamples,
@@ -62,7 +66,7 @@ def compare_figure(chmap: np.ndarray, d: WindowDetail, samples: geometry.RoIAlig
     with ``tv``, the bins where torchvision's roi_pool reads other cells than the exact rule, in red. The
     caption and legend are in ``lang``."""
     b = samples.bins
-    ra = compare.roialign_region(samples)
+    ra = analysis.compare.roialign_region(samples)
     cells = {"paper": d.cells["paper"], "fast-rcnn": d.cells["fast-rcnn"], "roialign": ra}
     span = max(max(c[2] - c[0], c[3] - c[1]) for c in cells.values()) + 1
     cp = int(max(20, min(56, 860 // (span + 5))))
@@ -165,11 +169,12 @@ def render_compare(w: Workspace, d: WindowDetail, n: int, levels: tuple[int, ...
     """Step 10 for window ``d`` at level ``n``: the figure, the |Δ| table, the gotcha cards, and the line on
     torchvision's roi_pool ("cmp_tv"; no info line)."""
     g = w.a.geometry
-    rows, samples, tv = compare.compare_pooling(w.a.feats[d.scale_index].fmap, d, n, float(g.stride))
+    rows, samples, tv = analysis.compare.compare_pooling(w.a.feats[d.scale_index].fmap, d, n, float(g.stride))
     return {"cmp_fig": compare_figure(w.channel(d.scale_index, d.channel), d, samples, tv, lang),
             "cmp_tv": torchvision_text(tv, lang),
             "cmp_table": {"headers": [t(k, lang) for k in COMPARE_HEADERS], "data": rows},
-            "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang), "cmp_region": compare.roialign_region(samples)}
+            "cmp_gotchas": gotchas_markdown(d, levels, g.offset, lang),
+            "cmp_region": analysis.compare.roialign_region(samples)}
 
 
 def combine_figure(w: Workspace, k: int, rules: dict, lang: str = "en") -> np.ndarray:

@@ -3,15 +3,19 @@ three rules, and the receptive fields of those cells back on the image."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 
 from sppviz import figures
-from sppviz.analysis.pipeline import WindowDetail
-from sppviz.analysis.workspace import Workspace
 from sppviz.i18n import figure_words, t
 from sppviz.method import geometry, pyramid
 from sppviz.steps.features import IMAGE_WIDTH
+
+if TYPE_CHECKING:
+    from sppviz.analysis.pipeline import WindowDetail
+    from sppviz.analysis.workspace import Workspace
 
 MAX_DRAWN_WINDOWS = 80  # proposals drawn on the selection image (all are clickable; 2,000 would hide the image)
 DRAWN_COLOR = figures.RULE_COLORS["roialign"]  # boxes the user drew (green)

@@ -173,4 +173,4 @@ def test_a_record_is_small(model, clock):
     rec = session.RECORDS.get("extra")
     assert rec.windows is w.base.windows and rec.detector is w.base.detector  # references, not copies
     assert rec.boxes == ((1.0, 2.0, 30.0, 40.0),) and rec.path == EXAMPLE
-    assert set(rec.own) == set(session.OWN_FIELDS) and "image" not in rec.own and "feats" not in rec.own
+    assert set(rec.own) == set(session.own_fields()) and "image" not in rec.own and "feats" not in rec.own

@@ -56,3 +56,42 @@ def test_the_warm_up_begins_anyway_without_a_page(fresh):
     startup.begin_warm_up(after_page_s=0.2)
     assert began.wait(5) and time.monotonic() - t0 >= 0.19
     release.set()
+
+
+PAGE_WITHOUT_TORCH = r"""
+import sys, urllib.request
+import app  # what `python app.py` imports before it serves (the analytics switch, the malloc arenas, the app)
+from sppviz.app import build_app, launch_kwargs, startup
+demo = build_app()
+demo.queue()
+demo.launch(**launch_kwargs(), prevent_thread_lock=True)
+page = urllib.request.urlopen(demo.local_url, timeout=60).read().decode()
+heavy = sorted(m for m in ("torch", "torchvision", "numba", "sppviz.analysis.pipeline", "sppviz.model.detector")
+               if m in sys.modules)
+print("HEAVY", heavy, "PAGE", "sppviz" in page)
+startup._import_library()
+print("AFTER", all(m in sys.modules for m in ("torch", "sppviz.analysis.pipeline", "sppviz.lesson.export")))
+demo.close()
+"""
+
+
+def test_the_page_is_built_and_served_before_torch_is_loaded(tmp_path):
+    """``python app.py`` serves its first page without torch, numba or the pipeline (they load behind it,
+    ``startup._import_library``): importing torch took 1.2-2.9 s of the page's start-up."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "PYTHONPATH": str(root)}
+    env.pop("PORT", None)
+    out = subprocess.run([sys.executable, "-c", PAGE_WITHOUT_TORCH], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "HEAVY [] PAGE True" in out.stdout, out.stdout + out.stderr[-2000:]
+    assert "AFTER True" in out.stdout

@@ -7,7 +7,7 @@ import time
 
 import gradio as gr
 
-from sppviz.analysis import compare
+from sppviz import analysis
 from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
@@ -59,8 +59,8 @@ def combine_scales(s: Settings, parts: tuple[str, ...] = ("window", "detections"
         session.touch(st["sid"], w)
         out.update(cmb_det_best=detections.draw_detections(a, best, lang=s.lang),
                    cmb_det_max=detections.draw_detections(a, comb, lang=s.lang),
-                   cmb_det_info=t("cmb_det_info", s.lang, nb=len(best), nm=len(comb), same=compare.matched(best, comb),
-                                  thr=s.thresh, iou=s.iou))
+                   cmb_det_info=t("cmb_det_info", s.lang, nb=len(best), nm=len(comb),
+                                  same=analysis.compare.matched(best, comb), thr=s.thresh, iou=s.iou))
     if info is not None:  # the time of the whole handler, drawing included
         text = t("cmb_info", s.lang, ms=1000 * (time.perf_counter() - t0), **info)
         out["cmb_info"] = (t("cmb_one", s.lang, s=a.scales[0]) + "  \n" + text) if len(a.scales) == 1 else text

@@ -11,9 +11,7 @@ from pathlib import Path
 import gradio as gr
 
 from sppviz import analysis
-from sppviz.analysis import pipeline
 from sppviz.analysis.images import load_image
-from sppviz.analysis.workspace import Workspace, with_boxes
 from sppviz.app import limits, panels, progressive, session, startup
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
@@ -34,7 +32,7 @@ from sppviz.app.tabs.window import WINDOW_OUT, window_outputs
 from sppviz.app.widgets import L
 from sppviz.i18n import t
 from sppviz.method import bins, geometry, presets, pyramid
-from sppviz.model import backbones
+from sppviz.model import checkpoints
 from sppviz.model.weights import ASSETS, load_detector
 from sppviz.steps import features
 
@@ -61,9 +59,9 @@ def examples() -> list[list[str]]:
 def backbone_note_key() -> str:
     """What choosing AlexNet / VGG16 will do here: use weights found on disk, download torchvision's files on
     first use (a Space, or ``SPPVIZ_ALLOW_DOWNLOAD=1``), or explain where to put them (looked up only here)."""
-    if any(backbones.checkpoint_on_disk(name) for name in ("alexnet", "vgg16")):
+    if any(checkpoints.checkpoint_on_disk(name) for name in ("alexnet", "vgg16")):
         return "bb_note_found"
-    return "bb_note_download" if backbones.downloads_allowed() else "bb_note_missing"
+    return "bb_note_download" if checkpoints.downloads_allowed() else "bb_note_missing"
 
 
 def create_ui(C: dict) -> None:
@@ -126,7 +124,7 @@ def detector(backbone: str, lang: str):
 
 def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     """Analyze in two steps, each a dict of the page's outputs: (1) as soon as conv5 is done (the proposals
-    are found meanwhile, ``pipeline.begin``), the pyramid and conv5 panels; (2) once the windows are scored,
+    are found meanwhile, ``analysis.pipeline.begin``), the pyramid and conv5 panels; (2) once the windows are scored,
     every other panel and the status line."""
     path = s.image
     if not path:
@@ -143,9 +141,9 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     user_boxes = None
     if s.source == "user":
         user_boxes = boxes or [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
-    pending = pipeline.begin(img, det, s.scales, s.source, s.count, user_boxes=user_boxes, notices=notices)
+    pending = analysis.pipeline.begin(img, det, s.scales, s.source, s.count, user_boxes=user_boxes, notices=notices)
     pending.features(progress)
-    preview = Workspace(pending.preview(), pending.preview())
+    preview = analysis.Workspace(pending.preview(), pending.preview())
     si = min(max(int(s.fm_scale), 0), len(s.scales) - 1)
     first = {"status": t("status_conv", s.lang, scales=", ".join(map(str, s.scales)), conv=pending.conv_s)}
     first.update(features.render_pyramid(preview, s.lang))
@@ -155,7 +153,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     first = encode_all(first)
     yield first
     base = pending.finish(progress, known=session.scored)  # a scene the class shares is scored once
-    a = base if s.source == "user" else with_boxes(base, boxes)
+    a = base if s.source == "user" else analysis.with_boxes(base, boxes)
     if progress:
         progress(0.95, desc="panels")
     st.setdefault("sid", uuid.uuid4().hex)

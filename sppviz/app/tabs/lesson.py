@@ -20,7 +20,6 @@ from sppviz.app.panels import encode_all, reuse, store_as, store_bytes
 from sppviz.app.settings import Settings
 from sppviz.app.widgets import LATEX, L
 from sppviz.i18n import narrative, t
-from sppviz.lesson.export import lesson_key
 from sppviz.steps import detections, features, pooling, window
 
 LESSON_OUT = ("lesson_step", "lesson_counter", "lesson_text", "lesson_img", "lesson_back", "lesson_next")
@@ -121,7 +120,7 @@ def export_lesson_zip(s: Settings) -> tuple[str, str]:
     st = s.state
     w = session.workspace(st, s.lang)
     image_name = session.IMAGE_NAMES.get(st["sid"]) or "image"
-    key = lesson_key(w.a, s.lang, s.levels, st["k"], image_name, s.rules, s.thresh, s.iou)
+    key = lesson.export.lesson_key(w.a, s.lang, s.levels, st["k"], image_name, s.rules, s.thresh, s.iou)
     name = f"sppviz_lesson_{s.lang}_window{st['k']}_{key}.zip"
     dest = reuse(name)  # nothing changed since the last click: the same ZIP, not another copy
     if dest is None:

@@ -3,15 +3,19 @@ and where it comes from, the fixed-length vector, and every level's bins under e
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gradio as gr
 
-from sppviz.analysis.workspace import Workspace
 from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all, encode_panel
 from sppviz.app.settings import Settings
 from sppviz.app.widgets import L, img, md, panel
 from sppviz.steps import features, pooling
+
+if TYPE_CHECKING:
+    from sppviz.analysis.workspace import Workspace
 
 POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_alt", "spp_argmax", "spp_vector",
             "spp_warn", "spp_info", "spp_bins", "fm_top", "fm_top_info")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from sppviz.analysis import compare
+from sppviz import analysis
 from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
@@ -32,7 +32,7 @@ def compare_rcnn(s: Settings, progress=None) -> dict:
     """Time the R-CNN path on the N best-scoring windows and SPP-net on all K windows; show a few warps."""
     w = session.workspace(s.state, s.lang)
     n = max(1, min(int(s.why_n), rcnn.WHY_N[1]))
-    numbers, order = compare.time_rcnn_vs_spp(w.a, n, progress)
+    numbers, order = analysis.compare.time_rcnn_vs_spp(w.a, n, progress)
     # re-worded, not re-measured, when the language changes (the same windows' crops, captioned anew)
     session.WHY_RESULTS.put(s.state["sid"], {**numbers, "order": [int(i) for i in order]})
     if progress:

@@ -3,10 +3,11 @@ scale, its cells under the three rules, and where they look."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gradio as gr
 
 from sppviz import analysis
-from sppviz.analysis.workspace import Workspace, with_boxes
 from sppviz.app import session
 from sppviz.app.events import handler
 from sppviz.app.panels import encode_all
@@ -16,6 +17,9 @@ from sppviz.app.widgets import L, img, md, panel
 from sppviz.i18n import t
 from sppviz.method import proposals
 from sppviz.steps import detections, window
+
+if TYPE_CHECKING:
+    from sppviz.analysis.workspace import Workspace
 
 WINDOW_OUT = ("state", "win_img", "win_k", "win_info", "scale_chart", "proj_grid", "rf_img", "rules_table", "win_probs")
 WINDOW_READS = ("state", "rules", "levels")
@@ -78,7 +82,7 @@ def with_drawn_boxes(st: dict, w: Workspace, boxes: list, source: str) -> Worksp
         base = analysis.analyze(a.image, a.detector, a.scales, "user", max(1, len(boxes)),
                                 user_boxes=boxes or whole, notices=[])
         return session.store(st["sid"], base, base)
-    return session.store(st["sid"], w.base, with_boxes(w.base, boxes))
+    return session.store(st["sid"], w.base, analysis.with_boxes(w.base, boxes))
 
 
 @handler(reads=(*WINDOW_READS, "win_k"), outputs=WINDOW_OUT)
