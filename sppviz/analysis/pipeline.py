@@ -47,8 +47,27 @@ PROPOSALS = LRUCache(64)
 # Output buffers of the scoring passes (one per analysis being scored at a time; the app scores two at once).
 POOL_BUFFERS = pooling.OutputBuffers(keep=int(os.environ.get("SPPVIZ_POOL_BUFFERS", "2")))
 # Proposal searches run here while conv5 runs in the caller's thread; a search already under way for the
-# same image, source and count is joined rather than repeated.
-_SEARCHES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sppviz-proposals")
+# same image, source and count is joined rather than repeated. Their threads run PROPOSAL_NICE steps below the
+# process's CPU priority: on 2 cores, a search beside conv5 made torch's two threads wait for the core it held
+# (a 500×375 photo at 480, 688, 864: conv5 218 ms alone, 582 ms beside the search, 222 ms beside it lowered),
+# and the search ends as soon (1.30 → 1.24 s): the first panels come ~0.35 s sooner for nothing.
+PROPOSAL_NICE = int(os.environ.get("SPPVIZ_PROPOSAL_NICE", "10"))
+
+
+def lower_priority(steps: int = PROPOSAL_NICE) -> int | None:
+    """Lower the calling thread's CPU priority by ``steps`` nice levels (Linux: per thread; at most 19);
+    returns the new nice value, or None where the system does not allow it (a thread's priority can always
+    be lowered, never raised back without privileges)."""
+    try:
+        tid = threading.get_native_id()
+        nice = min(19, os.getpriority(os.PRIO_PROCESS, tid) + max(0, int(steps)))
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+        return nice
+    except (AttributeError, OSError):  # not Linux / not allowed: the search runs at the usual priority
+        return None
+
+
+_SEARCHES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sppviz-proposals", initializer=lower_priority)
 _IN_FLIGHT: dict[tuple, Future] = {}
 _IN_FLIGHT_LOCK = threading.Lock()
 

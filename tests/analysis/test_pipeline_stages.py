@@ -1,6 +1,7 @@
 """The staged analysis: proposals in a worker thread while conv5 runs, then one scoring pass into a reused
 output buffer; the same results as doing each step in turn."""
 
+import os
 import threading
 
 import numpy as np
@@ -96,3 +97,21 @@ def test_warm_up_loads_what_the_first_analysis_needs(detector):
     t = pipeline.warm_up(detector)
     assert set(t) == {"pooling_kernels_s", "torchvision_s", "first_conv_s"} and all(v >= 0 for v in t.values())
     assert "torchvision" in __import__("sys").modules
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice values are a Linux feature")
+def test_the_search_runs_below_conv5_s_cpu_priority(monkeypatch, image):
+    """A search beside conv5 on 2 cores made torch's threads wait for the core it held: the search's thread runs
+    PROPOSAL_NICE nice levels lower (higher nice value) than the thread that asked for it."""
+    seen = []
+
+    def windows(img, source, count, iid=None, user_boxes=None):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return np.array([[0, 0, 9, 9]], np.float32), 0.0
+
+    monkeypatch.setattr(pipeline, "get_windows", windows)
+    img = image.copy()
+    img[0, 1] = 9  # an image no cache has seen
+    pipeline.windows_later(img, "selective-search-fast", 50).result(10)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert pipeline.PROPOSAL_NICE > 0 and seen == [min(19, mine + pipeline.PROPOSAL_NICE)]
