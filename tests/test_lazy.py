@@ -53,3 +53,31 @@ def test_the_hub_folder_before_torch_is_torch_s_own(env):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "True"
+
+
+CONCURRENT = r"""
+import threading
+from sppviz import analysis, lesson, method, model
+names = [(analysis, "pipeline"), (method, "pooling"), (model, "detector"), (lesson, "export"), (analysis, "compare"),
+         (analysis, "report"), (method, "roipool"), (analysis, "Workspace")]
+barrier, errors = threading.Barrier(len(names)), []
+def touch(package, name):
+    barrier.wait()
+    try:
+        getattr(package, name)
+    except BaseException as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=touch, args=pn) for pn in names]
+[t.start() for t in threads]
+[t.join(120) for t in threads]
+print("ERRORS", errors)
+"""
+
+
+def test_first_uses_from_several_threads_at_once_import_each_module_once():
+    """The warm-up imports the library while the page's requests may reach it too: the lazily imported modules
+    have no import cycle among them, so first uses from several threads at once neither fail nor deadlock."""
+    out = subprocess.run([sys.executable, "-c", CONCURRENT], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ERRORS []"
