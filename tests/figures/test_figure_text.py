@@ -77,6 +77,53 @@ def test_text_drawn_again_comes_from_the_mask_cache_and_is_the_same_pixels(monke
         d.text((3, 3), f"line {i}", font=T._font(18), fill=(0, 0, 0))
     assert len(T.CachedFont._masks) <= 50
 
+
+def _draw_texts_whole(arr, items):
+    """The slow, obvious reference: every line drawn on the whole figure in one PIL image."""
+    from PIL import Image, ImageDraw
+
+    from sppviz.figures import text as T
+
+    img = Image.fromarray(arr)
+    d = ImageDraw.Draw(img)
+    for x, y, text, size, color, anchor, bold, bg, pad in items:
+        runs, (l, t, r, b) = T._place(d, x, y, text, size, bold, anchor)
+        if bg is not None:
+            d.rectangle((l - pad, t - pad, r + pad - 1, b + pad - 1), fill=bg)
+        for rx, ry, run, font, a in runs:
+            d.text((rx, ry), run, font=font, fill=color, anchor=a)
+    return np.array(img)
+
+
+def test_lines_drawn_on_their_own_regions_are_the_pixels_of_drawing_on_the_whole_figure():
+    """draw_texts draws each line on its region only: the same pixels as the whole-figure drawing, for
+    fractional positions, every anchor, tags, mixed Latin / Chinese runs, overlapping lines and lines cut by
+    the figure's edges; the input is left as it was."""
+    from sppviz.figures import text as T
+
+    rng = np.random.default_rng(3)
+    canvas = rng.integers(0, 256, (160, 360, 3), dtype=np.uint8)
+    words = ["#12", "bin (2, 1)", "scale 688: cells 3..9", "窗口 ⌊x⌋ 第 3 层", "Ag|jy", "-0.25"]
+    anchors = ["la", "lt", "ls", "ld", "mm", "ms", "rb", "ra", "rs", "md"]
+    items = [T.text_item(50.5, 60.5, "first line", 16, (0, 0, 0)),
+             T.text_item(120.25, 30.5, "acme", 48, (0, 0, 90), "la")]  # pen far above the ink
+    for i in range(60):
+        x, y = rng.uniform(-40, 400), rng.uniform(-20, 180)  # some lines partly or wholly outside
+        bg = None if i % 3 else tuple(int(v) for v in rng.integers(0, 256, 3))
+        items.append(T.text_item(x, y, words[i % len(words)], int(rng.choice([12, 16, 22])),
+                                 tuple(int(v) for v in rng.integers(0, 256, 3)), anchors[i % len(anchors)],
+                                 bool(i % 2), bg, int(rng.integers(0, 6))))
+    before = canvas.copy()
+    with T.recording() as drawn:
+        got = T.draw_texts(canvas, items)
+    assert np.array_equal(canvas, before)
+    assert np.array_equal(got, _draw_texts_whole(canvas, items))
+    assert len(drawn) == len(items)
+    # a line moved by one pixel shows: the comparison is not blind
+    moved = [items[0][:1] + (items[0][1] + 1,) + items[0][2:], *items[1:]]
+    assert not np.array_equal(T.draw_texts(canvas, moved), got)
+
+
 def test_say_fills_the_words_or_the_neutral_text():
     assert F.say({"px": "{w}×{h} 像素"}, "px", "{w}×{h}", w=3, h=4) == "3×4 像素"
     assert F.say(None, "px", "{w}×{h}", w=3, h=4) == "3×4"
