@@ -63,6 +63,7 @@ def switch_language(s: Settings) -> dict:
         out.update({k: {"headers": [t(h, lang) for h in hs], "data": []} for k, hs in EMPTY_TABLES.items()})
         out.update(lesson.lesson_show(s))
         return out
+    st["drawn_lang"] = lang
     out["status"] = status(w, st, s)
     out.update(feat_step.render_pyramid(w, lang))
     out.update(window.window_outputs(w, st, s))
@@ -80,6 +81,17 @@ def switch_language(s: Settings) -> dict:
     out.update(combine.combine_scales(s))
     out.update(lesson.lesson_show(s))
     return out
+
+
+@handler(reads=LANG_READS, outputs=LANG_OUT)
+def catch_up_language(s: Settings) -> dict:
+    """After Analyze: its panels are in the language of the click (``state["drawn_lang"]``); a language picked
+    while it ran (or the page's own, when its load answered late) found no analysis to redraw, so redraw now,
+    as ``switch_language``. Nothing when the languages match."""
+    st = s.state
+    if st.get("drawn_lang", s.lang) == s.lang or session.find(st) is None:
+        return {}
+    return switch_language(s)
 
 
 def initial_language(hint: str, request: gr.Request | None = None) -> str:

@@ -110,7 +110,8 @@ def wire(C: dict) -> None:
     analyze["fn"] = spaces_gpu(analyze["fn"])
     analyze["fn"].sppviz_handler = inputs.analyze_image
     run = C["analyze"].click(**analyze)
-    chain(run, cmp_after, cmb_all, feat_after)
+    # last: the panels again in the page's language if it changed while Analyze ran (language.catch_up_language)
+    chain(run, cmp_after, cmb_all, feat_after, spec(C, language.catch_up_language, **QUIET))
     # the results come into view with the first figure (static/results.js): the click arms it, the pyramid
     # panel's first image (Analyze's first message) folds the settings and scrolls, the complete analysis
     # settles the place (or folds, when the figure was the same); the end of a failed Analyze disarms it

@@ -72,6 +72,21 @@ def test_switching_the_language_rewrites_every_handler_text(done):
     assert idle["lesson_counter"] == t("lesson_idle", "zh") and "status" not in idle
 
 
+def test_a_language_picked_while_analyze_ran_is_caught_up_after_it(model):
+    """Analyze draws in the language of the click; the step chained after it redraws in the page's language
+    when that changed meanwhile (the switch found no analysis then), and does nothing when they match."""
+    from handler_helpers import analyzed
+
+    v, out = analyzed(model)  # drawn in English
+    assert v["state"]["drawn_lang"] == "en" and "windows" in out["status"]
+    assert language.catch_up_language(v, "en") == {}
+    zh = language.catch_up_language(v, "zh")  # the page is in Chinese now
+    assert "个窗口" in zh["status"] and "窗口" in zh["win_info"] and "规则" in zh["rules_table"]
+    v["state"] = zh["state"]  # what the page keeps
+    assert v["state"]["drawn_lang"] == "zh" and language.catch_up_language(v, "zh") == {}
+    assert language.catch_up_language(dict(settings.DEFAULTS, state={}), "zh") == {}  # no analysis: nothing
+
+
 def test_the_class_filter_names_the_classes_in_the_page_s_language(done):
     v, out = done
     classes = list(entry(v).a.detector.classes)

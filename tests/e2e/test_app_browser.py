@@ -399,6 +399,48 @@ def test_a_language_picked_before_the_page_has_loaded_is_kept(browser, app_url, 
     assert page_errors == []
     page.close()
 
+def test_panels_drawn_while_the_page_s_language_arrived_are_drawn_again_in_it(browser, app_url, page_errors,
+                                                                             monkeypatch):
+    """?lang=zh shows Chinese labels at once, but the radio follows only when the load's answer comes; an
+    Analyze clicked before that drew its panels in English, and the switch meanwhile found no analysis to
+    redraw: the step chained after Analyze draws them again in Chinese."""
+    import threading
+
+    from sppviz.app import startup
+
+    release = threading.Event()
+    monkeypatch.setattr(startup, "wait_ready", lambda timeout=None: release.wait(60))  # Analyze waits here
+    page = browser.new_page(viewport={"width": 1600, "height": 1100}, locale="en-US")
+    page.on("pageerror", lambda e: page_errors.append(f"pageerror: {e}"))
+    held = []  # the load event's join (the first), answered once Analyze runs
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/queue/join*", hold_first)
+    page.goto(app_url + "?lang=zh")
+    page.wait_for_selector("#analyze-btn", timeout=TIMEOUT)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    assert held, "the load event did not go through the queue: this test no longer delays it"
+    lang_is(page, "en")  # the radio has not followed yet
+    page.click("#analyze-btn")  # in English: the page's language has not arrived
+    page.wait_for_timeout(1000)  # Analyze is waiting in startup.wait_ready
+    held[0].continue_()  # the load's answer: zh; the switch finds no analysis yet
+    lang_is(page, "zh")
+    page.wait_for_timeout(1000)
+    release.set()
+    status_matches(page, "个窗口")  # drawn again in Chinese after Analyze
+    page.click("#tab-projection-button")
+    text_has(page, "#win-info", "窗口")
+    page.unroute("**/queue/join*")
+    assert page_errors == []
+    page.close()
+
+
 def test_lesson_zip_downloads_with_pngs_and_handout(browser, app_url, tmp_path, page_errors):
     import zipfile
 

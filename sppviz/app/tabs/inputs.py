@@ -159,7 +159,7 @@ def analyze_steps(s: Settings, progress=None) -> Iterator[dict]:
     st.setdefault("sid", uuid.uuid4().hex)
     w = session.store(st["sid"], base, a, path=path)  # the file: what a rebuild reloads the image from
     session.IMAGE_NAMES.put(st["sid"], Path(str(path)).name)
-    st.update(k=w.initial_window(), bin=None, corner=None)
+    st.update(k=w.initial_window(), bin=None, corner=None, drawn_lang=s.lang)  # language.catch_up_language
     out = {"status": status(w, st, s)}
     out.update(window_outputs(w, st, s))
     out.update(pooling_outputs(w, st, s, reset_channel=True))
