@@ -39,8 +39,9 @@ def test_analyze_fills_every_panel(done):
     for r, f in zip(rows, a.feats, strict=True):
         h, w = f.fmap.shape[1:]
         assert r[3] == f"{w}×{h}" and r[1] == f"{f.image_wh[0]}×{f.image_wh[1]}"
-    # the state is small: a session id, the selected window, the drawn boxes
-    assert set(v["state"]) <= {"sid", "iid", "k", "bin", "corner", "boxes", "win_layout"}
+    # the state is small: a session id, the selected window, the drawn boxes, the language the panels are in
+    assert set(v["state"]) <= {"sid", "iid", "k", "bin", "corner", "boxes", "win_layout", "drawn_lang"}
+    assert v["state"]["drawn_lang"] == "en"
     assert 0 <= v["state"]["k"] < len(a.windows)
 
 
