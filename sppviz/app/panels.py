@@ -28,11 +28,12 @@ import cv2
 import numpy as np
 from gradio import utils as gr_utils
 
+from sppviz.model.weights import cores
+
 JPEG_QUALITY = 92
 # OpenCV encodes without Python's lock, so the panels of one event are encoded side by side (a window click's
-# four: 23 → 12 ms on 2 cores); one pool for the whole app, as many threads as cores.
-ENCODERS = ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                              else os.cpu_count() or 1), thread_name_prefix="sppviz-encode")
+# four: 28 → 21 ms on 2 cores); one pool for the whole app, as many threads as cores.
+ENCODERS = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="sppviz-encode")
 AGE_CHECK_S = 1.0  # files past their age are looked for at most this often
 # Uploads above this are refused by Gradio before they reach us: a 50 MP photo is ~25 MB as JPEG,
 # and images.MAX_DECODE_PIXELS refuses more pixels than that anyway.

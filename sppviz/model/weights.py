@@ -18,12 +18,17 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEFAULT_MODEL = ASSETS / "sppnet_zf5_synthetic.safetensors"
 
 
-def setup_threads() -> int:
-    """Use every core this process may run on (2 on the target machine / a free Space)."""
+def cores() -> int:
+    """The cores this process may run on (2 on the target machine / a free Space)."""
     try:
-        n = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
+        return os.cpu_count() or 1
+
+
+def setup_threads() -> int:
+    """Use every core this process may run on (``cores``)."""
+    n = cores()
     import torch
 
     torch.set_num_threads(max(1, n))
