@@ -27,11 +27,11 @@ spatial_pyramid_pool() pools thousands of windows at once, into a fresh tensor o
 reused between calls: ``OutputBuffers``; 2,000 windows x 12,800 floats are 102 MB, and writing them into
 fresh pages costs about as much as the pooling itself). Its backends:
 - "numba": compiled CPU kernels (``pooling_kernels``), parallel over windows, channels last so that the innermost
-  loop is a contiguous SIMD max over channels. Values of many windows: a sparse table of the map (maxima over
-  2^i x 2^j blocks, ``build_table``), each bin the max of at most 4 blocks, the window's vector transposed to
-  the release layout in 8 x 8 SIMD blocks and written once with non-temporal stores (``table_kernel``,
-  ``pooling_simd``); a few windows, or the argmax: a scan of each bin's cells (``pool_kernel``); the cheaper
-  by estimated cost (``scan_or_table``);
+  loop is a contiguous SIMD max over channels. Values of many windows: sparse tables of the map (maxima over
+  2^i x 2^j blocks), 16 channels at a time so that each worker's table stays in its core's cache, each bin the
+  max of 4 blocks, the vector transposed to the release layout in 8 x 8 SIMD blocks and written with
+  non-temporal stores (``table_kernel``, ``pooling_simd``); a few windows, or the argmax: a scan of each bin's
+  cells (``pool_kernel``); the cheaper by estimated cost (``scan_or_table``);
 - "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
   queried with gathers; used on CUDA tensors and when numba is not installed.
 Both compute only the finest level of a nested pyramid and derive the coarser levels from it:
@@ -98,11 +98,12 @@ def _load(k) -> None:
     """Call each kernel of ``k`` once on tiny float32 arrays of the types ``_pool_numba`` passes."""
     edges, plan = np.zeros((1, 1), np.int64), np.array([[1, -1, 0, 0, 0]], np.int64)
     out, arg = np.empty((1, 8), np.float32), np.empty((1, 1), np.int64)
-    table = np.empty((1, 1, 1, 1, 8), np.float32)
+    tables, starts = np.empty((1, 1, 1, 1, 1, k.TILE), np.float32), np.zeros((1, 1, 4), np.int32)
     with k.KERNEL_LOCK:
         k.pool_kernel(np.zeros((1, 1, 8), np.float32), edges, edges, edges, edges, plan, out, arg, False, False)
-        k.build_table(np.zeros((8, 1, 1), np.float32), table)
-        k.table_kernel(table, edges, edges, edges, edges, plan, out, False)
+        k.block_starts(edges, edges, edges, edges, plan, 1, 1, 1, 1, starts)
+        k.table_kernel(np.zeros((8, 1, 1), np.float32), tables, starts, edges, edges, edges, edges, plan, out,
+                       False, False)
 
 
 def __getattr__(name: str):
@@ -315,14 +316,15 @@ def _pool_torch(fmap, cells, levels, rule, want_arg, out=None, chunk_elems=1 << 
 # numba backend: compiled CPU kernel, parallel over windows, channels-last map
 
 
-TABLE_MAX_BYTES = 64 * 2**20  # the numba backend's sparse table: 16 copies of the 2.9 MB conv5 of a 688-px image
-TABLES = OutputBuffers(keep=1, max_bytes=TABLE_MAX_BYTES)  # its memory, reused between calls (no page faults)
+TABLE_MAX_BYTES = 64 * 2**20  # the numba backend's sparse tables, one per worker (2 x 2.9 MB at 688 px: 16 levels)
+TABLES = OutputBuffers(keep=1, max_bytes=TABLE_MAX_BYTES)  # their memory, reused between calls (no page faults)
 SCAN_WRITE_WEIGHT = 2  # a pooled value the scan writes element by element costs about two cell reads (measured)
 
 
 def table_levels(hwc: tuple[int, int, int], itemsize: int, tallest: int, widest: int,
                  max_bytes: int = TABLE_MAX_BYTES) -> tuple[int, int]:
-    """The sparse table's levels (LI, LJ) for bins up to ``tallest`` x ``widest`` cells of an [H, W, C] map:
+    """The sparse table's levels (LI, LJ) for bins up to ``tallest`` x ``widest`` cells of an [H, W, C] table
+    (the map's rows and columns; C the channels the tables hold at once, one tile per worker):
     blocks of 2^i x 2^j cells, i < LI = tallest.bit_length(), j < LJ likewise (a bin is then the max of 4
     blocks), fewer where LI * LJ copies of the map would exceed ``max_bytes`` (the longer axis first; a bin
     taller than the largest block is covered by more of them)."""
@@ -336,8 +338,9 @@ def table_levels(hwc: tuple[int, int, int], itemsize: int, tallest: int, widest:
 def scan_or_table(hwc: tuple[int, int, int], itemsize: int, rows: list, cols: list, values_per_window: int
                   ) -> tuple[int, int] | None:
     """Whether the numba backend reads each bin's cells (None) or builds a sparse table (its levels), whichever
-    costs less, from the direct levels' bins ``rows`` / ``cols`` ([(r0, r1)], [(q0, q1)], each [K, n]
-    inclusive) and the number of pooled values per window per channel (sum of n^2 over all levels). A scan
+    costs less, for an [H, W, C] table (``table_levels``), from the direct levels' bins ``rows`` / ``cols``
+    ([(r0, r1)], [(q0, q1)], each [K, n] inclusive) and the number of pooled values per window per channel (sum
+    of n^2 over all levels). A scan
     reads every cell of every bin and writes the vector element by element (SCAN_WRITE_WEIGHT per value); a
     table writes LI * LJ copies of the map once, then reads at most 4 blocks per bin and writes the vector in
     SIMD blocks. Measured crossover: 100-200 windows on the conv5 map of a 688-px image (256 or 64 channels,
@@ -390,17 +393,23 @@ def _pool_numba(fmap, cells, levels, rule, want_arg, given=None):
     if k_all:
         k = compiled_kernels()
         _, h, w = work.shape
-        table = None if want_arg else scan_or_table((h, w, c), work.element_size(), rows, cols,
+        workers = min(k.numba.get_num_threads(), -(-c // k.TILE))  # one table per worker, a tile at a time
+        table = None if want_arg else scan_or_table((h, w, workers * k.TILE), work.element_size(), rows, cols,
                                                        vector_length(1, levels))
         with k.KERNEL_LOCK:  # one call at a time: numba's "workqueue" layer is not thread-safe
             if table is None:  # the kernel reads a channels-last copy of the map
                 fmap_hwc = work.permute(1, 2, 0).contiguous().numpy()
                 k.pool_kernel(fmap_hwc, r0, r1, q0, q1, plan, out.numpy(), arg.numpy(), want_arg, rule == "release")
-            else:  # the table is channels last
-                with TABLES.take((table[0] * table[1] * h * w, c), work.dtype) as t:
-                    t = t.numpy().reshape(*table, h, w, c)
-                    k.build_table(work.contiguous().numpy(), t)
-                    k.table_kernel(t, r0, r1, q0, q1, plan, out.numpy(), rule == "release")
+            else:
+                tallest, widest = (max(int((e1 - e0).max()) + 1 for e0, e1 in axis) for axis in (rows, cols))
+                capped = table[0] < tallest.bit_length() or table[1] < widest.bit_length()
+                starts = np.empty((1, 1, 4) if capped else (k_all, sum(n * n for n in order), 4), np.int32)
+                if not capped:
+                    k.block_starts(r0, r1, q0, q1, plan, table[0], table[1], h, w, starts)
+                with TABLES.take((workers, table[0] * table[1] * h * w * k.TILE), work.dtype) as t:
+                    t = t.numpy().reshape(workers, *table, h, w, k.TILE)
+                    k.table_kernel(work.contiguous().numpy(), t, starts, r0, r1, q0, q1, plan, out.numpy(),
+                                   rule == "release", capped)
     if given is not None and not direct_out:
         out = given.copy_(out)
     if want_arg and (x0 or y0 or work.shape[2] != full_w):  # flat indices of the crop -> of the whole map

@@ -2,10 +2,13 @@
 channels-last data so that the innermost loop is a contiguous SIMD max over channels:
 
 - ``pool_kernel``: scans each bin's cells (values and argmax; a few windows);
-- ``build_table`` + ``table_kernel``: a sparse table of the map (maxima over 2^i x 2^j blocks), each bin the max
-  of at most 4 blocks, the vector transposed to the release layout with ``pooling_simd``'s block transpose and
-  written once with non-temporal stores (values of many windows: 2,000 windows on a 256 x 43 x 65 map read
-  ~190 MB of blocks where a scan reads ~1.5 GB of cells).
+- ``block_starts`` + ``table_kernel``: values of many windows from sparse tables of the map (maxima over 2^i x 2^j
+  blocks), TILE (16) channels at a time: each worker builds one channel tile's table in its own memory (2.9 MB for
+  a 256 x 43 x 65 map, where the whole map's table was 46 MB) and pools every window's bins for those channels
+  while the table is still in its cache, each bin the max of 4 blocks in one vector operation
+  (``pooling_simd``'s tile operations); the tile's part of each window's vector is transposed to the release
+  layout with ``pooling_simd``'s block transpose and written with non-temporal stores. 2,000 windows on that map
+  read ~290 MB of blocks where a scan reads ~1.5 GB of cells.
 
 Imported by ``pooling.compiled_kernels`` on first use (importing numba costs ~0.5 s). The kernels are
 compiled once and kept in numba's on-disk cache (``cache=True``: next to this file, or NUMBA_CACHE_DIR),
@@ -19,7 +22,17 @@ import warnings
 import numba
 import numpy as np
 
-from sppviz.method.pooling_simd import store_fence, stream_64, transpose_4, transpose_8
+from sppviz.method.pooling_simd import (
+    TILE,
+    copy_tile,
+    max2_tile,
+    max4_tile,
+    max_into_tile,
+    store_fence,
+    stream_64,
+    transpose_4,
+    transpose_8,
+)
 
 
 def _jit(**options):
@@ -135,43 +148,7 @@ def pool_kernel(fmap, r0, r1, q0, q1, plan, out, arg, want_arg, floor0):
 
 
 # ------------------------------------------------------------------------------------------------
-# the sparse-table kernel: every bin is the max of (at most) 4 precomputed blocks
-
-
-@_jit(parallel=True)
-def build_table(fmap, table):
-    """Range maxima of a map, channels last: table[i, j, y, x, :] = max of fmap[:, y : y + 2^i, x : x + 2^j]
-    for every (y, x) where that block fits in the map (the other rows are not written, and never read).
-    fmap [C, H, W] C-contiguous; table [LI, LJ, H, W, C] of fmap's dtype. Level (0, 0) is the map transposed
-    to channels last (8 x 8 blocks through ``pooling_simd``); row y of level (i, 0) the max of rows y and
-    y + 2^(i-1) of level (i - 1, 0); level (i, j) the max of two blocks of level (i, j - 1) side by side, from
-    the same row while it is still in the cache. Parallel over rows, one pass per i."""
-    n_ch, h, w = fmap.shape
-    src, dst = fmap.reshape(-1), table.reshape(-1)
-    c8, w8 = n_ch - n_ch % 8, w - w % 8
-    for i in range(table.shape[0]):
-        s = 1 << i >> 1  # 2^(i-1)
-        for y in numba.prange(max(h - (1 << i) + 1, 0)):  # the rows where a 2^i-row block fits
-            d = table[i, 0, y]
-            if i == 0:
-                for cb in range(0, c8, 8):
-                    for xb in range(0, w8, 8):  # rows: 8 channels, lanes: 8 columns
-                        transpose_8(src, cb * h * w + y * w + xb, h * w, dst, (y * w + xb) * n_ch + cb, n_ch)
-                for x in range(w):
-                    for ch in range(0 if x >= w8 else c8, n_ch):
-                        d[x, ch] = fmap[ch, y, x]
-            else:
-                a, b = table[i - 1, 0, y], table[i - 1, 0, y + s]
-                for x in range(w):
-                    for ch in range(n_ch):
-                        va, vb = a[x, ch], b[x, ch]
-                        d[x, ch] = va if va > vb else vb
-            for j in range(1, table.shape[1]):
-                a, d, sj = table[i, j - 1, y], table[i, j, y], 1 << (j - 1)
-                for x in range(max(w - (1 << j) + 1, 0)):
-                    for ch in range(n_ch):
-                        va, vb = a[x, ch], a[x + sj, ch]
-                        d[x, ch] = va if va > vb else vb
+# the sparse-table kernel: every bin is the max of (at most) 4 precomputed blocks, TILE channels at a time
 
 
 @_jit(inline="always")
@@ -183,38 +160,81 @@ def _floor_log2(v):
     return r
 
 
+@_jit(parallel=True)
+def block_starts(r0, r1, q0, q1, plan, li, lj, h, w, starts):
+    """For each direct bin b (scratch row, see table_kernel) of each window k: the 4 blocks whose max it is,
+    starts[k, b, :] = flat offsets (in elements, TILE per cell) into one tile's table [li, lj, h, w, TILE] of the
+    blocks of level (i, j) = (floor(log2 height), floor(log2 width)) at (top, left), (top, right), (bottom, left),
+    (bottom, right): together they cover the bin's rows and columns (they coincide where the bin's side is a
+    power of two). Only for an uncapped table: i < li and j < lj for every bin. Rows of derived levels are not
+    written. Parallel over windows."""
+    for k in numba.prange(r0.shape[0]):
+        for st in range(plan.shape[0]):
+            n, src, e, first = plan[st, 0], plan[st, 1], plan[st, 2], plan[st, 3]
+            if src >= 0:
+                continue
+            for by in range(n):
+                ya, yb = r0[k, e + by], r1[k, e + by]
+                i = _floor_log2(yb - ya + 1)
+                top, bottom = ya * w, (yb - (1 << i) + 1) * w
+                for bx in range(n):
+                    xa, xb = q0[k, e + bx], q1[k, e + bx]
+                    j = _floor_log2(xb - xa + 1)
+                    left, right, base = xa, xb - (1 << j) + 1, (i * lj + j) * h * w
+                    row = starts[k, first + by * n + bx]
+                    row[0] = (base + top + left) * TILE
+                    row[1] = (base + top + right) * TILE
+                    row[2] = (base + bottom + left) * TILE
+                    row[3] = (base + bottom + right) * TILE
+
+
 @_jit(inline="always")
-def _table_max(t, ya, ylast, sy, xa, xlast, sx, acc):
-    """acc[C] = max of the blocks of t [H, W, C] (one level of the table: blocks sy x sx) that start at rows
-    ya, ya + sy, ... and ylast, columns xa, xa + sx, ... and xlast: together they cover rows ya .. ylast + sy - 1
-    and columns xa .. xlast + sx - 1. Two starts per axis (4 blocks) when the block is at least half the bin."""
-    if ylast - ya <= sy and xlast - xa <= sx:  # the usual case: 4 blocks, 2 or 1 where they coincide
-        if ya == ylast and xa == xlast:  # a bin of 2^i x 2^j cells: one block
-            acc[:] = t[ya, xa]
-        elif ya == ylast or xa == xlast:
-            p, q = t[ya, xa], t[ylast, xlast]
-            for ch in range(acc.shape[0]):
-                a, b = p[ch], q[ch]
-                acc[ch] = a if a > b else b
-        else:
-            p, q, r, s = t[ya, xa], t[ya, xlast], t[ylast, xa], t[ylast, xlast]
-            for ch in range(acc.shape[0]):
-                a, b, c, d = p[ch], q[ch], r[ch], s[ch]
-                ab = a if a > b else b
-                cd = c if c > d else d
-                acc[ch] = ab if ab > cd else cd
-        return
-    acc[:] = t[ya, xa]
+def _build_tile(fmap, c0, n_valid, tab):
+    """One tile's range maxima: tab[i, j, y, x, l] = max of fmap[c0 + l, y : y + 2^i, x : x + 2^j] for l < n_valid
+    and every (y, x) where that block fits in the map (the other rows, and lanes l >= n_valid, are not written;
+    never read into the output). fmap [C, H, W] C-contiguous; tab [LI, LJ, H, W, TILE]. Level (0, 0) is the
+    tile's channels transposed to channels last (8 x 8 blocks through ``pooling_simd``); row y of level (i, 0)
+    the max of rows y and y + 2^(i-1) of level (i - 1, 0); level (i, j) the max of two blocks of level
+    (i, j - 1) side by side, from the same row while it is still in the cache."""
+    _, h, w = fmap.shape
+    li, lj = tab.shape[0], tab.shape[1]
+    src, dst = fmap.reshape(-1), tab.reshape(-1)
+    c8, w8 = n_valid - n_valid % 8, w - w % 8
+    for i in range(li):
+        s = 1 << i >> 1  # 2^(i-1)
+        for y in range(max(h - (1 << i) + 1, 0)):  # the rows where a 2^i-row block fits
+            here = (i * lj * h + y) * w  # cell (y, 0) of level (i, 0)
+            if i == 0:
+                for cb in range(0, c8, 8):
+                    for xb in range(0, w8, 8):  # rows: 8 channels, lanes: 8 columns
+                        transpose_8(src, (c0 + cb) * h * w + y * w + xb, h * w, dst, (here + xb) * TILE + cb, TILE)
+                for x in range(w):
+                    for lane in range(0 if x >= w8 else c8, n_valid):
+                        dst[(here + x) * TILE + lane] = fmap[c0 + lane, y, x]
+            else:
+                upper, lower = ((i - 1) * lj * h + y) * w, ((i - 1) * lj * h + y + s) * w
+                for x in range(w):
+                    max2_tile(dst, (upper + x) * TILE, (lower + x) * TILE, dst, (here + x) * TILE)
+            for j in range(1, lj):
+                narrow, wide, sj = ((i * lj + j - 1) * h + y) * w, ((i * lj + j) * h + y) * w, 1 << (j - 1)
+                for x in range(max(w - (1 << j) + 1, 0)):
+                    max2_tile(dst, (narrow + x) * TILE, (narrow + x + sj) * TILE, dst, (wide + x) * TILE)
+
+
+@_jit(inline="always")
+def _blocks_max(tf, base, w, ya, ylast, sy, xa, xlast, sx, flat, o):
+    """flat[o : o + TILE] = max of the blocks of one tile's level (``tf`` flat, its level starting at cell
+    ``base``, blocks sy x sx) that start at rows ya, ya + sy, ... and ylast, columns xa, xa + sx, ... and xlast:
+    together they cover rows ya .. ylast + sy - 1 and columns xa .. xlast + sx - 1. For a table capped below the
+    bin's size (more than 2 starts per axis); the blocks in the order of the scalar kernel."""
+    copy_tile(tf, (base + ya * w + xa) * TILE, flat, o)
     y = ya
-    while True:  # a table capped below the bin's size: more blocks per axis
+    while True:
         yy = y if y < ylast else ylast
         x = xa
         while True:
             xx = x if x < xlast else xlast
-            cell = t[yy, xx]
-            for ch in range(acc.shape[0]):
-                v = cell[ch]
-                acc[ch] = v if v > acc[ch] else acc[ch]
+            max_into_tile(tf, (base + yy * w + xx) * TILE, flat, o)
             if xx == xlast:
                 break
             x += sx
@@ -224,90 +244,108 @@ def _table_max(t, ya, ylast, sy, xa, xlast, sx, acc):
 
 
 @_jit(inline="always")
-def _write_level(flat, first, nn, n_ch, o, offset):
-    """o[offset + c*nn + b] = flat[(first + b)*n_ch + c] for b < nn, c < n_ch: one level's bins from the
-    scratch (channels last) into the release layout (channel-major), 8 x 8 (or 4 x 8) blocks at a time through
-    ``pooling_simd``; a last block overlaps the one before it (same values written twice), the channels past
-    a multiple of 8 and levels of fewer than 4 bins element by element."""
+def _write_level(flat, first, nn, n_ch, stride, o, offset):
+    """o[offset + c*nn + b] = flat[(first + b)*stride + c] for b < nn, c < n_ch: one level's bins of one tile from
+    the scratch (channels last, ``stride`` per bin) into the release layout (channel-major), 8 x 8 (or 4 x 8)
+    blocks at a time through ``pooling_simd``; a last block overlaps the one before it (same values written
+    twice), the channels past a multiple of 8 and levels of fewer than 4 bins element by element."""
     blocks = n_ch - n_ch % 8 if nn >= 4 else 0
     for cb in range(0, blocks, 8):
         if nn >= 8:
             bb = 0
             while bb + 8 <= nn:
-                transpose_8(flat, (first + bb) * n_ch + cb, n_ch, o, offset + cb * nn + bb, nn)
+                transpose_8(flat, (first + bb) * stride + cb, stride, o, offset + cb * nn + bb, nn)
                 bb += 8
             if bb < nn:
-                transpose_8(flat, (first + nn - 8) * n_ch + cb, n_ch, o, offset + cb * nn + nn - 8, nn)
+                transpose_8(flat, (first + nn - 8) * stride + cb, stride, o, offset + cb * nn + nn - 8, nn)
         else:
-            transpose_4(flat, first * n_ch + cb, n_ch, o, offset + cb * nn, nn)
+            transpose_4(flat, first * stride + cb, stride, o, offset + cb * nn, nn)
             if nn > 4:
-                transpose_4(flat, (first + nn - 4) * n_ch + cb, n_ch, o, offset + cb * nn + nn - 4, nn)
+                transpose_4(flat, (first + nn - 4) * stride + cb, stride, o, offset + cb * nn + nn - 4, nn)
     for ch in range(blocks, n_ch):
         for b in range(nn):
-            o[offset + ch * nn + b] = flat[(first + b) * n_ch + ch]
+            o[offset + ch * nn + b] = flat[(first + b) * stride + ch]
 
 
 @_jit(inline="always")
-def _stream_row(tile, o):
-    """o[:] = tile[:] (1-D, same length and dtype): element by element up to o's first 64-byte boundary, then
-    64 bytes at a time with non-temporal stores (``pooling_simd.stream_64``: 2,000 rows of 51 kB in 2.8 ms
-    where plain stores took 5.4 ms, 2 threads), the rest element by element; then a fence."""
+def _stream(part, o):
+    """o[:] = part[: len(o)] (1-D, same dtype): element by element up to o's first 64-byte boundary, then 64 bytes
+    at a time with non-temporal stores (``pooling_simd.stream_64``: the line goes to memory without being read
+    first; 2,000 rows of 51 kB in 2.8 ms where plain stores took 5.4 ms, 2 threads), the rest element by element.
+    The caller fences (``store_fence``) before other threads read ``o``."""
     n, size = o.shape[0], o.itemsize
     addr = o.ctypes.data
     head = n if addr % size else min(n, ((64 - addr % 64) % 64) // size)  # elements before a 64-byte boundary
     for p in range(head):
-        o[p] = tile[p]
+        o[p] = part[p]
     per = 64 // size
     p = head
     while p + per <= n:
-        stream_64(tile, p, o, p)
+        stream_64(part, p, o, p)
         p += per
     for q in range(p, n):
-        o[q] = tile[q]
-    store_fence()
+        o[q] = part[q]
 
 
 @_jit(parallel=True, fastmath=False)
-def table_kernel(table, r0, r1, q0, q1, plan, out, floor0):
-    """pool_kernel's values (no argmax) from a sparse table (``build_table`` of the map): each direct bin is the
-    max of the table's blocks of level (floor(log2 height), floor(log2 width)), capped at the table's levels
-    (``_table_max``: 4 lookups of C contiguous values for an uncapped table), the derived levels and the
-    release floor as in pool_kernel, then each level written into out[k] (release layout) with the SIMD block
-    transpose (``_write_level``). table [LI, LJ, H, W, C]; r0, r1, q0, q1, plan, out, floor0 as in pool_kernel."""
-    n_ch, li, lj = table.shape[4], table.shape[0], table.shape[1]
-    n_bins = 0
+def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped):
+    """pool_kernel's values (no argmax) from sparse tables of the map, TILE channels at a time: worker wk (in
+    parallel) takes the channel tiles wk, wk + n_workers, ...; for each it builds the tile's table in its own
+    tables[wk] (``_build_tile``: small enough to stay in the core's cache while it is read), then pools every
+    window's bins for those channels: a direct bin is the max of its 4 blocks (``starts``, from
+    ``block_starts``; with ``capped``, a table with fewer levels than the bins need, the blocks are found per
+    bin: ``_blocks_max``), derived levels and the release floor as in pool_kernel, and each level's channels of
+    the tile (contiguous in the release layout: offset + c*n*n + b) are transposed into a small buffer and
+    streamed into out[k]. fmap [C, H, W] C-contiguous; tables [n_workers, LI, LJ, H, W, TILE] of fmap's dtype;
+    starts [K, n_bins, 4] int32 (unused when capped); r0, r1, q0, q1, plan, out, floor0 as in pool_kernel."""
+    n_ch, h, w = fmap.shape
+    n_workers, li, lj = tables.shape[0], tables.shape[1], tables.shape[2]
+    n_tiles = (n_ch + TILE - 1) // TILE
+    n_bins = most = 0
     for st in range(plan.shape[0]):
         n_bins += plan[st, 0] * plan[st, 0]
-    for k in numba.prange(r0.shape[0]):
-        flat = np.empty(n_bins * n_ch, table.dtype)  # scratch: every bin of every level, channels last
-        vals = flat.reshape((n_bins, n_ch))
-        for st in range(plan.shape[0]):
-            n, src, e, first = plan[st, 0], plan[st, 1], plan[st, 2], plan[st, 3]
-            for by in range(n):
-                for bx in range(n):
-                    b = first + by * n + bx
+        most = max(most, plan[st, 0] * plan[st, 0])
+    for wk in numba.prange(n_workers):
+        tab = tables[wk]
+        tf = tab.reshape(-1)
+        flat = np.empty(n_bins * TILE, tables.dtype)  # scratch: every bin of every level, TILE channels each
+        part = np.empty(most * TILE, out.dtype)  # one level of one tile in the release layout
+        for t in range(wk, n_tiles, n_workers):
+            c0 = t * TILE
+            n_valid = min(TILE, n_ch - c0)
+            _build_tile(fmap, c0, n_valid, tab)
+            for k in range(r0.shape[0]):
+                for st in range(plan.shape[0]):
+                    n, src, e, first = plan[st, 0], plan[st, 1], plan[st, 2], plan[st, 3]
+                    if src < 0 and not capped:
+                        for b in range(first, first + n * n):
+                            row = starts[k, b]
+                            max4_tile(tf, row[0], row[1], row[2], row[3], flat, b * TILE)
+                        continue
                     if src < 0:
-                        ya, yb, xa, xb = r0[k, e + by], r1[k, e + by], q0[k, e + bx], q1[k, e + bx]
-                        i = min(_floor_log2(yb - ya + 1), li - 1)
-                        j = min(_floor_log2(xb - xa + 1), lj - 1)
-                        _table_max(table[i, j], ya, yb - (1 << i) + 1, 1 << i, xa, xb - (1 << j) + 1, 1 << j,
-                                   vals[b])
+                        for by in range(n):
+                            ya, yb = r0[k, e + by], r1[k, e + by]
+                            i = min(_floor_log2(yb - ya + 1), li - 1)
+                            for bx in range(n):
+                                xa, xb = q0[k, e + bx], q1[k, e + bx]
+                                j = min(_floor_log2(xb - xa + 1), lj - 1)
+                                _blocks_max(tf, (i * lj + j) * h * w, w, ya, yb - (1 << i) + 1, 1 << i,
+                                            xa, xb - (1 << j) + 1, 1 << j, flat, (first + by * n + bx) * TILE)
                         continue
                     m, src_first = plan[src, 0], plan[src, 3]  # derive from level m
                     r = m // n
-                    acc = vals[b]
-                    acc[:] = vals[src_first + by * r * m + bx * r]
-                    for i in range(r):
-                        for j in range(1 if i == 0 else 0, r):
-                            f = vals[src_first + (by * r + i) * m + bx * r + j]
-                            for ch in range(n_ch):
-                                v = f[ch]
-                                acc[ch] = v if v > acc[ch] else acc[ch]
-        if floor0:
-            for t in range(flat.shape[0]):
-                if flat[t] < 0:
-                    flat[t] = 0
-        tile = np.empty(out.shape[1], out.dtype)  # the window's vector, written once to out[k]
-        for st in range(plan.shape[0]):
-            _write_level(flat, plan[st, 3], plan[st, 0] * plan[st, 0], n_ch, tile, plan[st, 4])
-        _stream_row(tile, out[k])
+                    for by in range(n):
+                        for bx in range(n):
+                            o = (first + by * n + bx) * TILE
+                            copy_tile(flat, (src_first + by * r * m + bx * r) * TILE, flat, o)
+                            for i in range(r):
+                                for j in range(1 if i == 0 else 0, r):
+                                    max_into_tile(flat, (src_first + (by * r + i) * m + bx * r + j) * TILE, flat, o)
+                if floor0:
+                    for e in range(flat.shape[0]):
+                        flat[e] = 0 if flat[e] < 0 else flat[e]
+                for st in range(plan.shape[0]):
+                    nn, first, start = plan[st, 0] * plan[st, 0], plan[st, 3], plan[st, 4] + c0 * plan[st, 0] ** 2
+                    _write_level(flat, first, nn, n_valid, TILE, part, 0)
+                    _stream(part, out[k, start:start + nn * n_valid])
+        store_fence()

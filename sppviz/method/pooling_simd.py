@@ -109,3 +109,78 @@ def store_fence(typingctx):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+# ------------------------------------------------------------------------------------------------
+# a channel tile as one vector: the sparse-table kernel works on TILE channels at a time
+
+TILE = 16  # channels per tile: 64 bytes of float32, one cache line (two of float64)
+
+
+def _tile_arrays(*arrays) -> bool:
+    """1-D contiguous arrays of one float dtype (float32 or float64)."""
+    first = arrays[0]
+    return first.dtype in (types.float32, types.float64) and all(
+        isinstance(a, types.Array) and a.dtype == first.dtype and a.ndim == 1 and a.layout == "C" for a in arrays)
+
+
+def _tile_codegen(loads: int, combine):
+    """codegen of an intrinsic ``f(src, s_1 .. s_loads, dst, d)``: ``loads`` vectors of TILE elements loaded from
+    ``src`` at the offsets s_i (in elements), combined by ``combine(builder, vectors, at_dst)`` (``at_dst`` loads
+    the destination's vector), the result stored at ``dst[d : d + TILE]``. No bounds checks: the caller keeps
+    every tile inside its array. Loads and stores are unaligned (only the element's own alignment)."""
+
+    def codegen(context, builder, signature, args):
+        elem = context.get_data_type(signature.args[0].dtype)
+        vec, align = ir.VectorType(elem, TILE), signature.args[0].dtype.bitwidth // 8
+
+        def pointer(array_at, offset_at):
+            array = context.make_array(signature.args[array_at])(context, builder, args[array_at])
+            offset = context.cast(builder, args[offset_at], signature.args[offset_at], types.int64)
+            return builder.bitcast(builder.gep(array.data, [offset]), vec.as_pointer())
+
+        vectors = [builder.load(pointer(0, 1 + i), align=align) for i in range(loads)]
+        dst = pointer(loads + 1, loads + 2)
+        builder.store(combine(builder, vectors, lambda: builder.load(dst, align=align)), dst, align=align)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+def _gt(builder, a, b):
+    """``a if a > b else b`` per lane: the kernels' maximum (x86 ``maxps``; NaN and ties as the scalar code)."""
+    return builder.select(builder.fcmp_ordered(">", a, b), a, b)
+
+
+@intrinsic
+def copy_tile(typingctx, src, s, dst, d):
+    """``dst[d : d + TILE] = src[s : s + TILE]``."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, s, dst, d), _tile_codegen(1, lambda b, v, at_dst: v[0])
+
+
+@intrinsic
+def max_into_tile(typingctx, src, s, dst, d):
+    """``dst[d + l] = src[s + l] if src[s + l] > dst[d + l] else dst[d + l]`` for l < TILE."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, s, dst, d), _tile_codegen(1, lambda b, v, at_dst: _gt(b, v[0], at_dst()))
+
+
+@intrinsic
+def max2_tile(typingctx, src, a, b, dst, d):
+    """``dst[d + l] = max(src[a + l], src[b + l])`` (``x if x > y else y``) for l < TILE."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, a, b, dst, d), _tile_codegen(2, lambda bld, v, at_dst: _gt(bld, v[0], v[1]))
+
+
+@intrinsic
+def max4_tile(typingctx, src, a, b, c, e, dst, d):
+    """``dst[d + l] = max(max(A, B), max(C, E))`` of the tiles of ``src`` at a, b, c, e (each max ``x if x > y
+    else y``), for l < TILE: one bin of the sparse-table kernel, the max of its 4 blocks."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, a, b, c, e, dst, d), _tile_codegen(
+        4, lambda bld, v, at_dst: _gt(bld, _gt(bld, v[0], v[1]), _gt(bld, v[2], v[3])))

@@ -132,3 +132,20 @@ def test_windows_pooled_from_the_crop_they_cover(rule):
         got = spatial_pyramid_pool(fmap, group, (1, 2, 3), rule, return_argmax=True, backend="numba")
         want = spp_reference(fmap, group, (1, 2, 3), rule, return_argmax=True)
         assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1]), group.tolist()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_table_path_with_any_number_of_workers(table, threads):
+    """Each worker builds the tables of every n-th channel tile in turn: one worker takes them all, two share
+    them; 40 channels make 3 tiles, the last one partial."""
+    numba = pooling.numba
+    gen = torch.Generator().manual_seed(17)
+    fmap = torch.randn(40, 15, 21, generator=gen).relu()
+    cells = random_cells(300, 15, 21, gen)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        got = spatial_pyramid_pool(fmap, cells, backend="numba")
+    finally:
+        numba.set_num_threads(before)
+    assert torch.equal(got, spp_reference(fmap, cells))

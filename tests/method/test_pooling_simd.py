@@ -1,0 +1,77 @@
+"""The numba kernels' SIMD building blocks (``pooling_simd``) against numpy, on their own: the tile operations of the
+sparse-table kernel (a tile is TILE contiguous channels) and the block transposes, for both float dtypes, at offsets
+that are not multiples of a tile, with ties, infinities and NaN (``x if x > y else y``, like the scalar code)."""
+
+import numpy as np
+import pytest
+
+from sppviz.method import pooling
+
+pytestmark = pytest.mark.skipif(pooling.numba is None, reason="numba not installed")
+
+
+@pytest.fixture(scope="module")
+def ops():
+    import numba
+
+    from sppviz.method import pooling_simd as s
+
+    @numba.njit
+    def run(kind, src, a, b, c, e, dst, d):
+        if kind == 0:
+            s.copy_tile(src, a, dst, d)
+        elif kind == 1:
+            s.max_into_tile(src, a, dst, d)
+        elif kind == 2:
+            s.max2_tile(src, a, b, dst, d)
+        else:
+            s.max4_tile(src, a, b, c, e, dst, d)
+
+    @numba.njit
+    def transpose(rows, src, s0, ss, dst, d0, ds):
+        if rows == 8:
+            s.transpose_8(src, s0, ss, dst, d0, ds)
+        else:
+            s.transpose_4(src, s0, ss, dst, d0, ds)
+
+    return s.TILE, run, transpose
+
+
+def gt_max(x, y):
+    """The kernels' maximum, lane by lane: x where x > y, else y (so NaN in x gives y, NaN in y gives NaN)."""
+    return np.where(x > y, x, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tile_operations_equal_numpy(ops, dtype):
+    tile, run, _ = ops
+    rng = np.random.default_rng(0)
+    src = rng.integers(-3, 4, 10 * tile).astype(dtype)  # small integers: many ties
+    src[[5, 17, 40]] = [np.inf, -np.inf, np.nan]
+    a, b, c, e, d = 3, 1 + tile, 2 * tile + 7, 5 * tile + 2, 11  # no offset a multiple of the tile
+    tiles = [src[o:o + tile] for o in (a, b, c, e)]
+    dst0 = rng.standard_normal(3 * tile).astype(dtype)
+    dst0[d + 4] = np.nan
+    wants = [tiles[0], gt_max(tiles[0], dst0[d:d + tile]), gt_max(tiles[0], tiles[1]),
+             gt_max(gt_max(tiles[0], tiles[1]), gt_max(tiles[2], tiles[3]))]
+    for kind, want in enumerate(wants):
+        dst = dst0.copy()
+        run(kind, src, a, b, c, e, dst, d)
+        np.testing.assert_array_equal(dst[d:d + tile], want)  # NaN where numpy has NaN
+        np.testing.assert_array_equal(np.delete(dst, np.s_[d:d + tile]), np.delete(dst0, np.s_[d:d + tile]))
+    assert np.isnan(wants[1][4])  # a NaN in the destination stays (x > NaN is false): the order of the operands
+
+
+@pytest.mark.parametrize("rows", [8, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_transpose_equals_numpy(ops, rows, dtype):
+    _, _, transpose = ops
+    src = np.arange(200, dtype=dtype)
+    dst = np.full(300, -1, dtype)
+    s0, ss, d0, ds = 3, 13, 5, 29  # dst[d0 + c*ds + r] = src[s0 + r*ss + c], r < rows, c < 8
+    transpose(rows, src, s0, ss, dst, d0, ds)
+    want = np.full(300, -1, dtype)
+    for r in range(rows):
+        for c in range(8):
+            want[d0 + c * ds + r] = src[s0 + r * ss + c]
+    np.testing.assert_array_equal(dst, want)
