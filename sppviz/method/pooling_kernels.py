@@ -293,8 +293,9 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
     parallel) takes the channel tiles wk, wk + n_workers, ...; for each it builds the tile's table in its own
     tables[wk] (``_build_tile``: small enough to stay in the core's cache while it is read), then pools every
     window's bins for those channels: a direct bin is the max of its 4 blocks (``starts``, from
-    ``block_starts``; with ``capped``, a table with fewer levels than the bins need, the blocks are found per
-    bin: ``_blocks_max``), derived levels and the release floor as in pool_kernel, and each level's channels of
+    ``block_starts``; 2 or 1 where they coincide, the same value with fewer reads; with ``capped``, a table
+    with fewer levels than the bins need, the blocks are found per bin: ``_blocks_max``), derived levels and
+    the release floor as in pool_kernel, and each level's channels of
     the tile (contiguous in the release layout: offset + c*n*n + b) are transposed into a small buffer and
     streamed into out[k]. fmap [C, H, W] C-contiguous; tables [n_workers, LI, LJ, H, W, TILE] of fmap's dtype;
     starts [K, n_bins, 4] int32 (unused when capped); r0, r1, q0, q1, plan, out, floor0 as in pool_kernel."""
@@ -320,7 +321,14 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
                     if src < 0 and not capped:
                         for b in range(first, first + n * n):
                             row = starts[k, b]
-                            max4_tile(tf, row[0], row[1], row[2], row[3], flat, b * TILE)
+                            if row[0] != row[2] and row[0] != row[1]:  # 4 blocks
+                                max4_tile(tf, row[0], row[1], row[2], row[3], flat, b * TILE)
+                            elif row[0] != row[1]:  # one row of blocks (the bin's height a power of two)
+                                max2_tile(tf, row[0], row[1], flat, b * TILE)
+                            elif row[0] != row[2]:  # one column of blocks
+                                max2_tile(tf, row[0], row[2], flat, b * TILE)
+                            else:  # one block: a bin of 2^i x 2^j cells
+                                copy_tile(tf, row[0], flat, b * TILE)
                         continue
                     if src < 0:
                         for by in range(n):
