@@ -7,11 +7,11 @@ import pytest
 
 from sppviz.method import pooling
 
-pytestmark = pytest.mark.skipif(pooling.numba is None, reason="numba not installed")
-
 
 @pytest.fixture(scope="module")
 def ops():
+    if pooling.numba is None:
+        pytest.skip("numba not installed")
     import numba
 
     from sppviz.method import pooling_simd as s
@@ -75,3 +75,15 @@ def test_block_transpose_equals_numpy(ops, rows, dtype):
         for c in range(8):
             want[d0 + c * ds + r] = src[s0 + r * ss + c]
     np.testing.assert_array_equal(dst, want)
+
+
+def test_the_kernels_load_where_numba_is_installed():
+    """The numba tests skip where numba is missing; where it is installed, the kernels must load. A kernel that
+    fails to compile makes ``compiled_kernels`` fall back to the torch backend, which would skip them all."""
+    import importlib.util
+
+    if importlib.util.find_spec("numba") is None:
+        pytest.skip("numba not installed")
+    from sppviz.method import pooling_kernels  # raises what compiled_kernels would hide
+
+    assert pooling.compiled_kernels() is pooling_kernels
