@@ -29,7 +29,7 @@ fresh pages costs about as much as the pooling itself). Its backends:
 - "numba": compiled CPU kernels (``pooling_kernels``), parallel over windows, channels last so that the innermost
   loop is a contiguous SIMD max over channels. Values of many windows: sparse tables of the map (maxima over
   2^i x 2^j blocks), 16 channels at a time so that each worker's table stays in its core's cache, each bin the
-  max of 4 blocks, the vector transposed to the release layout in 8 x 8 SIMD blocks and written with
+  max of at most 4 blocks, the vector transposed to the release layout in 8 x 8 SIMD blocks and written with
   non-temporal stores (``table_kernel``, ``pooling_simd``); a few windows, or the argmax: a scan of each bin's
   cells (``pool_kernel``); the cheaper by estimated cost (``scan_or_table``);
 - "torch": a 2-D sparse table (``sparse_table``: maxima over 2^i x 2^j blocks, any rectangle = max of 4 blocks)
@@ -340,11 +340,11 @@ def scan_or_table(hwc: tuple[int, int, int], itemsize: int, rows: list, cols: li
     """Whether the numba backend reads each bin's cells (None) or builds a sparse table (its levels), whichever
     costs less, for an [H, W, C] table (``table_levels``), from the direct levels' bins ``rows`` / ``cols``
     ([(r0, r1)], [(q0, q1)], each [K, n] inclusive) and the number of pooled values per window per channel (sum
-    of n^2 over all levels). A scan
-    reads every cell of every bin and writes the vector element by element (SCAN_WRITE_WEIGHT per value); a
-    table writes LI * LJ copies of the map once, then reads at most 4 blocks per bin and writes the vector in
-    SIMD blocks. Measured crossover: 100-200 windows on the conv5 map of a 688-px image (256 or 64 channels,
-    windows of any size); a window of the compare tab, or a few dozen: a scan."""
+    of n^2 over all levels). A scan reads every cell of every bin and writes the vector element by element
+    (SCAN_WRITE_WEIGHT per value); a table writes LI * LJ copies of the map once, then reads at most 4 blocks
+    per bin and writes the vector in SIMD blocks. Measured crossover: 100-200 windows on the conv5 map of a
+    688-px image (256 or 64 channels, windows of any size); a window of the compare tab, or a few dozen: a
+    scan."""
     h, w, c = hwc
     k = len(rows[0][0]) if rows else 0
     scan = sum(int(((r1 - r0 + 1).sum(1) * (q1 - q0 + 1).sum(1)).sum())  # sum over bins of height x width

@@ -5,7 +5,7 @@ channels-last data so that the innermost loop is a contiguous SIMD max over chan
 - ``block_starts`` + ``table_kernel``: values of many windows from sparse tables of the map (maxima over 2^i x 2^j
   blocks), TILE (16) channels at a time: each worker builds one channel tile's table in its own memory (2.9 MB for
   a 256 x 43 x 65 map, where the whole map's table was 46 MB) and pools every window's bins for those channels
-  while the table is still in its cache, each bin the max of 4 blocks in one vector operation
+  while the table is still in its cache, each bin the max of at most 4 blocks in one vector operation
   (``pooling_simd``'s tile operations); the tile's part of each window's vector is transposed to the release
   layout with ``pooling_simd``'s block transpose and written with non-temporal stores. 2,000 windows on that map
   read ~290 MB of blocks where a scan reads ~1.5 GB of cells.
@@ -244,27 +244,27 @@ def _blocks_max(tf, base, w, ya, ylast, sy, xa, xlast, sx, flat, o):
 
 
 @_jit(inline="always")
-def _write_level(flat, first, nn, n_ch, stride, o, offset):
-    """o[offset + c*nn + b] = flat[(first + b)*stride + c] for b < nn, c < n_ch: one level's bins of one tile from
-    the scratch (channels last, ``stride`` per bin) into the release layout (channel-major), 8 x 8 (or 4 x 8)
-    blocks at a time through ``pooling_simd``; a last block overlaps the one before it (same values written
-    twice), the channels past a multiple of 8 and levels of fewer than 4 bins element by element."""
+def _write_level(flat, first, nn, n_ch, o):
+    """o[c*nn + b] = flat[(first + b)*TILE + c] for b < nn, c < n_ch: one level's bins of one tile from the scratch
+    (channels last, TILE per bin) into the release layout (channel-major), 8 x 8 (or 4 x 8) blocks at a time
+    through ``pooling_simd``; a last block overlaps the one before it (same values written twice), the channels
+    past a multiple of 8 and levels of fewer than 4 bins element by element."""
     blocks = n_ch - n_ch % 8 if nn >= 4 else 0
     for cb in range(0, blocks, 8):
         if nn >= 8:
             bb = 0
             while bb + 8 <= nn:
-                transpose_8(flat, (first + bb) * stride + cb, stride, o, offset + cb * nn + bb, nn)
+                transpose_8(flat, (first + bb) * TILE + cb, TILE, o, cb * nn + bb, nn)
                 bb += 8
             if bb < nn:
-                transpose_8(flat, (first + nn - 8) * stride + cb, stride, o, offset + cb * nn + nn - 8, nn)
+                transpose_8(flat, (first + nn - 8) * TILE + cb, TILE, o, cb * nn + nn - 8, nn)
         else:
-            transpose_4(flat, first * stride + cb, stride, o, offset + cb * nn, nn)
+            transpose_4(flat, first * TILE + cb, TILE, o, cb * nn, nn)
             if nn > 4:
-                transpose_4(flat, (first + nn - 4) * stride + cb, stride, o, offset + cb * nn + nn - 4, nn)
+                transpose_4(flat, (first + nn - 4) * TILE + cb, TILE, o, cb * nn + nn - 4, nn)
     for ch in range(blocks, n_ch):
         for b in range(nn):
-            o[offset + ch * nn + b] = flat[(first + b) * stride + ch]
+            o[ch * nn + b] = flat[(first + b) * TILE + ch]
 
 
 @_jit(inline="always")
@@ -295,10 +295,10 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
     window's bins for those channels: a direct bin is the max of its 4 blocks (``starts``, from
     ``block_starts``; 2 or 1 where they coincide, the same value with fewer reads; with ``capped``, a table
     with fewer levels than the bins need, the blocks are found per bin: ``_blocks_max``), derived levels and
-    the release floor as in pool_kernel, and each level's channels of
-    the tile (contiguous in the release layout: offset + c*n*n + b) are transposed into a small buffer and
-    streamed into out[k]. fmap [C, H, W] C-contiguous; tables [n_workers, LI, LJ, H, W, TILE] of fmap's dtype;
-    starts [K, n_bins, 4] int32 (unused when capped); r0, r1, q0, q1, plan, out, floor0 as in pool_kernel."""
+    the release floor as in pool_kernel, and each level's channels of the tile (contiguous in the release
+    layout: offset + c*n*n + b) are transposed into a small buffer and streamed into out[k]. fmap [C, H, W]
+    C-contiguous; tables [n_workers, LI, LJ, H, W, TILE] of fmap's dtype; starts [K, n_bins, 4] int32 (unused
+    when capped); r0, r1, q0, q1, plan, out, floor0 as in pool_kernel."""
     n_ch, h, w = fmap.shape
     n_workers, li, lj = tables.shape[0], tables.shape[1], tables.shape[2]
     n_tiles = (n_ch + TILE - 1) // TILE
@@ -354,6 +354,6 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
                         flat[e] = 0 if flat[e] < 0 else flat[e]
                 for st in range(plan.shape[0]):
                     nn, first, start = plan[st, 0] * plan[st, 0], plan[st, 3], plan[st, 4] + c0 * plan[st, 0] ** 2
-                    _write_level(flat, first, nn, n_valid, TILE, part, 0)
+                    _write_level(flat, first, nn, n_valid, part)
                     _stream(part, out[k, start:start + nn * n_valid])
         store_fence()
