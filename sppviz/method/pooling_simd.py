@@ -208,3 +208,31 @@ def max4_tile(typingctx, src, a, b, c, e, dst, d):
         return None
     return types.void(src, a, b, c, e, dst, d), _tile_codegen(
         4, lambda bld, v, at_dst: _gt(bld, _gt(bld, v[0], v[1]), _gt(bld, v[2], v[3])))
+
+
+def _fold(builder, vectors, start):
+    """``v = start; v = x if x > v else v`` for each x of ``vectors`` in order: the scalar kernel's running max."""
+    for x in vectors:
+        start = _gt(builder, x, start)
+    return start
+
+
+@intrinsic
+def fold4_tile(typingctx, src, a, b, c, e, dst, d):
+    """``dst[d : d + TILE]`` = the running max of the tiles of ``src`` at a, b, c, e in that order (v = A, then
+    ``v = x if x > v else v`` for x = B, C, E): what ``copy_tile`` of A then ``max_into_tile`` of B, C and E
+    leave in dst, in one load of each tile and one store (the kernel's derived levels)."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, a, b, c, e, dst, d), _tile_codegen(
+        4, lambda bld, v, at_dst: _fold(bld, v[1:], v[0]))
+
+
+@intrinsic
+def fold_into4_tile(typingctx, src, a, b, c, e, dst, d):
+    """The running max continued: ``v = dst[d : d + TILE]``, then ``v = x if x > v else v`` for the tiles x of
+    ``src`` at a, b, c, e in that order, stored back: ``max_into_tile`` of A, B, C and E in one store."""
+    if not _tile_arrays(src, dst):
+        return None
+    return types.void(src, a, b, c, e, dst, d), _tile_codegen(
+        4, lambda bld, v, at_dst: _fold(bld, v, at_dst()))

@@ -24,8 +24,12 @@ def ops():
             s.max_into_tile(src, a, dst, d)
         elif kind == 2:
             s.max2_tile(src, a, b, dst, d)
-        else:
+        elif kind == 3:
             s.max4_tile(src, a, b, c, e, dst, d)
+        elif kind == 4:
+            s.fold4_tile(src, a, b, c, e, dst, d)
+        else:
+            s.fold_into4_tile(src, a, b, c, e, dst, d)
 
     @numba.njit
     def transpose(rows, src, s0, ss, dst, d0, ds):
@@ -42,24 +46,36 @@ def gt_max(x, y):
     return np.where(x > y, x, y)
 
 
+def running_max(tiles):
+    """v = the first tile, then v = x if x > v else v for each next tile x: how pool_kernel derives a bin."""
+    v = tiles[0]
+    for x in tiles[1:]:
+        v = gt_max(x, v)
+    return v
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_tile_operations_equal_numpy(ops, dtype):
     tile, run, _ = ops
     rng = np.random.default_rng(0)
     src = rng.integers(-3, 4, 10 * tile).astype(dtype)  # small integers: many ties
-    src[[5, 17, 40]] = [np.inf, -np.inf, np.nan]
+    src[[5, 9, 17, 40]] = [np.inf, np.nan, -np.inf, np.nan]
     a, b, c, e, d = 3, 1 + tile, 2 * tile + 7, 5 * tile + 2, 11  # no offset a multiple of the tile
     tiles = [src[o:o + tile] for o in (a, b, c, e)]
     dst0 = rng.standard_normal(3 * tile).astype(dtype)
     dst0[d + 4] = np.nan
     wants = [tiles[0], gt_max(tiles[0], dst0[d:d + tile]), gt_max(tiles[0], tiles[1]),
-             gt_max(gt_max(tiles[0], tiles[1]), gt_max(tiles[2], tiles[3]))]
+             gt_max(gt_max(tiles[0], tiles[1]), gt_max(tiles[2], tiles[3])), running_max(tiles),
+             running_max([dst0[d:d + tile], *tiles])]
     for kind, want in enumerate(wants):
         dst = dst0.copy()
         run(kind, src, a, b, c, e, dst, d)
         np.testing.assert_array_equal(dst[d:d + tile], want)  # NaN where numpy has NaN
         np.testing.assert_array_equal(np.delete(dst, np.s_[d:d + tile]), np.delete(dst0, np.s_[d:d + tile]))
     assert np.isnan(wants[1][4])  # a NaN in the destination stays (x > NaN is false): the order of the operands
+    assert np.isnan(wants[5][4])  # ... and stays through a running max
+    # the NaN at src[9] (the first tile, lane 6) stays through a running max but not through max4's pairs
+    assert np.isnan(wants[4][6]) and not np.isnan(wants[3][6])
 
 
 @pytest.mark.parametrize("rows", [8, 4])
