@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # OpenMP threads asleep between parallel regions (see app.py)
 
 
 def _ints(text: str) -> list[int]:

@@ -95,3 +95,25 @@ def test_the_page_is_built_and_served_before_torch_is_loaded(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "HEAVY [] PAGE True" in out.stdout, out.stdout + out.stderr[-2000:]
     assert "AFTER True" in out.stdout
+
+
+@pytest.mark.parametrize("given, want", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_threads_sleep_between_parallel_regions_unless_the_environment_says(given, want):
+    """``python app.py`` and ``python -m sppviz`` set OMP_WAIT_POLICY=PASSIVE before torch and numba load
+    (their OpenMP threads otherwise spin after each parallel region, on the cores the proposals and the figures
+    need); a value the user gave wins. libgomp reads the variable when it is loaded, after both entry points'
+    first lines."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"} | {"PYTHONPATH": str(root)}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    for entry in ("import app", "import sppviz.__main__"):
+        out = subprocess.run([sys.executable, "-c", f"{entry}; import os; print('ENV', os.environ['OMP_WAIT_POLICY'])"],
+                             cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert f"ENV {want}" in out.stdout, (entry, out.stdout)
