@@ -247,17 +247,14 @@ def _blocks_max(tf, base, w, ya, ylast, sy, xa, xlast, sx, flat, o):
 
 @_jit(inline="always")
 def _derive_bin(flat, corner, rel, count, o):
-    """flat[o : o + TILE] = the running max of ``count`` bins of a finer level at scratch rows corner + rel[q], in
-    the order of q (the first, then ``x if x > v else v`` for the others: how pool_kernel derives a bin), 4 bins
-    per load and store of the destination (``fold4_tile``, ``fold_into4_tile``): a bin of r x r finer bins in
-    one operation for r = 2 and three for r = 3, where a bin at a time took 4 and 9."""
-    q = 1
-    if count >= 4:
-        fold4_tile(flat, (corner + rel[0]) * TILE, (corner + rel[1]) * TILE, (corner + rel[2]) * TILE,
-                   (corner + rel[3]) * TILE, flat, o)
-        q = 4
-    else:
-        copy_tile(flat, (corner + rel[0]) * TILE, flat, o)
+    """flat[o : o + TILE] = the running max of ``count`` (at least 4: r x r, r >= 2) bins of a finer level at
+    scratch rows corner + rel[q], in the order of q (the first, then ``x if x > v else v`` for the others: how
+    pool_kernel derives a bin), 4 bins per load and store of the destination (``fold4_tile``,
+    ``fold_into4_tile``): a bin of r x r finer bins in one operation for r = 2 and three for r = 3, where a bin
+    at a time took 4 and 9."""
+    fold4_tile(flat, (corner + rel[0]) * TILE, (corner + rel[1]) * TILE, (corner + rel[2]) * TILE,
+               (corner + rel[3]) * TILE, flat, o)
+    q = 4
     while q + 4 <= count:
         fold_into4_tile(flat, (corner + rel[q]) * TILE, (corner + rel[q + 1]) * TILE, (corner + rel[q + 2]) * TILE,
                         (corner + rel[q + 3]) * TILE, flat, o)
@@ -330,12 +327,18 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
     for st in range(plan.shape[0]):
         n_bins += plan[st, 0] * plan[st, 0]
         most = max(most, plan[st, 0] * plan[st, 0])
+    rel = np.zeros((plan.shape[0], most), np.int64)  # per derived level: a bin's r x r finer bins, row-major,
+    for st in range(plan.shape[0]):  # as scratch rows relative to its top left one (once, not per window)
+        if plan[st, 1] >= 0:
+            m = plan[plan[st, 1], 0]
+            r = m // plan[st, 0]
+            for q in range(r * r):
+                rel[st, q] = (q // r) * m + q % r
     for wk in numba.prange(n_workers):
         tab = tables[wk]
         tf = tab.reshape(-1)
         flat = np.empty(n_bins * TILE, tables.dtype)  # scratch: every bin of every level, TILE channels each
         part = np.empty(most * TILE, out.dtype)  # one level of one tile in the release layout
-        rel = np.empty(most, np.int64)  # a derived bin's finer bins, relative to its top left one
         for t in range(wk, n_tiles, n_workers):
             c0 = t * TILE
             n_valid = min(TILE, n_ch - c0)
@@ -367,11 +370,10 @@ def table_kernel(fmap, tables, starts, r0, r1, q0, q1, plan, out, floor0, capped
                         continue
                     m, src_first = plan[src, 0], plan[src, 3]  # derive from level m
                     r = m // n
-                    for q in range(r * r):  # the r x r finer bins of a bin, row-major, from its top left one
-                        rel[q] = (q // r) * m + q % r
                     for by in range(n):
                         for bx in range(n):
-                            _derive_bin(flat, src_first + by * r * m + bx * r, rel, r * r, (first + by * n + bx) * TILE)
+                            _derive_bin(flat, src_first + by * r * m + bx * r, rel[st], r * r,
+                                        (first + by * n + bx) * TILE)
                 if floor0:
                     for e in range(flat.shape[0]):
                         flat[e] = 0 if flat[e] < 0 else flat[e]
