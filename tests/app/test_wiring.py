@@ -32,8 +32,8 @@ def test_every_event_sends_every_setting_its_handler_reads(demo):
         seen.add(h.__name__)
     # every handler of the page is wired (and so checked) at least once
     assert {"analyze_image", "click_window", "select_window", "select_detection", "clear_boxes", "change_rules",
-            "refresh_pooling", "change_pooling", "click_bin", "change_features", "change_detections",
-            "compare_rcnn", "compare_pooling", "combine_scales", "lesson_show", "export_panels",
+            "refresh_pooling", "follow_window", "refresh_stale", "change_pooling", "click_bin", "change_features",
+            "change_detections", "compare_rcnn", "compare_pooling", "combine_scales", "lesson_show", "export_panels",
             "export_lesson_zip", "switch_language"} <= seen
 
 
@@ -68,3 +68,19 @@ def test_settings_are_parsed_once_into_types():
                        ({"levels": "custom", "custom_levels": ""}, "levels")):
         with pytest.raises(gr.Error, match=match):
             inputs.analyze_image({**settings.DEFAULTS, "image": "x.png", **bad})
+
+
+def test_every_tab_tells_the_page_which_tab_it_shows(demo):
+    """Step 4 follows a new window only where the page shows it (pooling.follow_window reads "shown_tab"):
+    each tab's select sets "shown_tab" to its element id, in the page (no request)."""
+    from sppviz.app.layout import TABS
+
+    C = demo.sppviz_components
+    for key, elem_id, _ in TABS:
+        sets = [bf for bf in demo.fns.values() if bf.fn is None and bf.outputs == [C["shown_tab"]]
+                and any(t[0] == C[key]._id and t[1] == "select" for t in bf.targets)]
+        assert len(sets) == 1 and sets[0].js == f"() => {elem_id!r}", key
+    # the step chained after each window event reads it
+    chained = [bf for bf in demo.fns.values() if getattr(bf.fn, "sppviz_handler", None) is not None
+               and bf.fn.sppviz_handler.__name__ == "follow_window"]
+    assert len(chained) == 4 and all(C["shown_tab"] in bf.inputs for bf in chained)

@@ -1,5 +1,6 @@
 """In Chromium: selecting a window redraws step 2's conv5 map with that window's cells outlined, where the
-library puts them (the window tab's events chain the feature maps, layout.wire)."""
+library puts them (the window tab's events chain the feature maps, layout.wire); and step 4, drawn for a new
+window when its tab is opened."""
 
 import cv2
 import numpy as np
@@ -72,5 +73,44 @@ def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_u
     yellow = np.array(figures.SELECTED_COLOR)
     for x, y in ((l + 1, (t + b) // 2), (r - 1, (t + b) // 2), ((l + r) // 2, t + 1), ((l + r) // 2, b - 1)):
         assert np.abs(shown[y, x].astype(int) - yellow).max() <= 40, (x, y, shown[y, x])
+    assert page_errors == []
+    page.close()
+
+
+def test_step_4_is_drawn_for_a_new_window_when_its_tab_is_opened(browser, app_url, screenshots, page_errors):
+    """A window chosen on the projection tab does not redraw step 4 behind it (pooling.follow_window); opening
+    step 4's tab draws it for that window, at the window's strongest channel."""
+    page = open_page(browser, app_url, page_errors)
+    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
+    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
+    page.click("#analyze-btn")
+    page.wait_for_function("() => /\\d+ windows/.test(document.querySelector('#status').innerText)",
+                           timeout=TIMEOUT)
+    img, _ = load_image(EXAMPLE)
+    a = analysis.analyze(img, load_default_detector(), pyramid.DEFAULT_PYRAMID)  # the page's (cached conv5)
+    channel = page.locator("#spp-channel input[type=number]").first
+    page.click("#tab-projection-button")  # a tab is put in the page when it is first opened
+    page.wait_for_selector("#rules-table table.rules", timeout=TIMEOUT)
+    first = analysis.window_detail(a, int(page.locator("#rules-table table.rules").get_attribute("data-window")))
+    page.click("#tab-spp-button")
+    page.wait_for_selector("#spp-map img", timeout=TIMEOUT)
+    assert channel.input_value() == str(first.channel)
+    src0 = page.locator("#spp-map img").first.get_attribute("src")
+    k = next(i for i in range(len(a.windows)) if analysis.window_detail(a, i).channel != first.channel)
+
+    page.click("#tab-projection-button")
+    page.locator("#win-k input").fill(str(k))
+    page.locator("#win-k input").press("Enter")
+    page.wait_for_selector(f'#rules-table table.rules[data-window="{k}"]', timeout=TIMEOUT)
+    page.wait_for_timeout(1500)  # the step chained after the window has answered by now
+    assert channel.input_value() == str(first.channel)  # step 4, hidden, was not redrawn
+    assert page.locator("#spp-map img").first.get_attribute("src") == src0
+
+    page.click("#tab-spp-button")
+    expected = analysis.window_detail(a, k).channel
+    page.wait_for_function(f"() => document.querySelector('#spp-channel input[type=number]').value === '{expected}'",
+                           timeout=TIMEOUT)
+    assert page.locator("#spp-map img").first.get_attribute("src") != src0
+    page.screenshot(path=str(screenshots / "4_pooling_new_window.png"), full_page=True)
     assert page_errors == []
     page.close()

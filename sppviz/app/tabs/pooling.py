@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_alt", "spp_argmax", "spp_vector",
             "spp_warn", "spp_info", "spp_bins", "fm_top", "fm_top_info")
 POOL_READS = ("state", "rules", "levels", "spp_level", "spp_channel")
+# the tabs that show what pooling_outputs draws: step 4's panels, and the window's top channels on step 2
+SHOWN_ON = ("tab-spp", "tab-features")
 
 
 def create_ui(C: dict) -> None:
@@ -66,7 +68,10 @@ def to_page(out: dict) -> dict:
 
 def pooling_outputs(w: Workspace, st: dict, s: Settings, reset_channel: bool, parts=pooling.SPP_PARTS,
                     top: bool = True) -> dict:
-    """Step 4 panels and (``top``) the top channels of step 2 (unencoded, page form)."""
+    """Step 4 panels and (``top``) the top channels of step 2 (unencoded, page form). Drawn for a window
+    selected since they were last drawn (``st["pool_stale"]``), they start at its strongest channel."""
+    if top:  # every panel: drawn for the window selected now
+        reset_channel = bool(st.pop("pool_stale", False)) or reset_channel
     channel = None if reset_channel else s.spp_channel
     d = w.detail(st["k"], s.levels, channel, s.rules)
     level = shown_level(s)
@@ -80,9 +85,31 @@ def pooling_outputs(w: Workspace, st: dict, s: Settings, reset_channel: bool, pa
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
 def refresh_pooling(s: Settings) -> dict:
-    """After a window change: step 4 panels (channel reset to the window's strongest channel)."""
+    """After a new analysis, rule or preset: step 4 panels (channel reset to the window's strongest channel)."""
     st = s.state
-    return encode_all(pooling_outputs(session.workspace(st, s.lang), st, s, reset_channel=True))
+    out = pooling_outputs(session.workspace(st, s.lang), st, s, reset_channel=True)
+    out["state"] = st  # no longer stale
+    return encode_all(out)
+
+
+@handler(reads=(*POOL_READS, "shown_tab"), outputs=POOL_OUT)
+def follow_window(s: Settings) -> dict:
+    """After a window change (``window.select`` marks step 4 stale): step 4 panels and step 2's top channels
+    again when the page shows one of their tabs (``s.shown_tab`` in SHOWN_ON), else nothing: they wait for
+    their tab (``refresh_stale``). Drawing them for every window click while nobody saw them cost a
+    second request that took the CPU from the browser's drawing of the window's own panels."""
+    if s.shown_tab not in SHOWN_ON:
+        return {}
+    return refresh_pooling(s)
+
+
+@handler(reads=POOL_READS, outputs=POOL_OUT)
+def refresh_stale(s: Settings) -> dict:
+    """Step 4's or step 2's tab opened: their panels again when another window was selected since they were
+    drawn, else nothing (the channel, level and bin the visitor chose stay)."""
+    if not s.state.get("pool_stale"):
+        return {}
+    return refresh_pooling(s)
 
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
@@ -95,9 +122,10 @@ def change_pooling(s: Settings, what: str = "levels") -> dict:
     had_bin = bool(st.get("bin"))
     st["bin"] = None
     parts = {"levels": pooling.SPP_PARTS, "channel": {"argmax"}, "level": set()}[what]
-    if had_bin:
+    stale = bool(st.get("pool_stale"))  # drawn for another window: everything again
+    if had_bin or stale:
         parts = pooling.SPP_PARTS
-    out = pooling_outputs(w, st, s, reset_channel=False, parts=parts, top=False)
+    out = pooling_outputs(w, st, s, reset_channel=False, parts=parts, top=stale)
     out["state"] = st
     return encode_all(out)
 

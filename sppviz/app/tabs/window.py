@@ -68,7 +68,7 @@ def select(w: Workspace, st: dict, k: int, s: Settings) -> dict:
     n = len(w.a.windows)
     if not 0 <= int(k) < n:
         fail("err_window_index", s.lang, k=k, n=n, last=n - 1)
-    st.update(k=int(k), bin=None)
+    st.update(k=int(k), bin=None, pool_stale=True)  # step 4 follows where it is shown (pooling.follow_window)
     return window_outputs(w, st, s)
 
 
@@ -135,7 +135,7 @@ def clear_boxes(s: Settings) -> dict:
     st = s.state
     w = with_drawn_boxes(st, session.workspace(st, s.lang), [], s.source)
     k = st.get("k") or 0
-    st.update(k=k if k < len(w.a.windows) else 0, bin=None)
+    st.update(k=k if k < len(w.a.windows) else 0, bin=None, pool_stale=True)
     return encode_all({**window_outputs(w, st, s), "status": status(w, st, s)})
 
 
