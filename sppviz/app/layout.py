@@ -59,8 +59,8 @@ def build_app() -> gr.Blocks:
         C["state"] = gr.State({})
         C["lesson_step"] = gr.State(DEFAULTS["lesson_step"])
         lang_hint = gr.Textbox(visible=False)  # ?lang= or the last choice, filled in by the page at load
-        # the element id of the tab shown now, set in the page by each tab's select (pooling.follow_window)
-        C["shown_tab"] = gr.Textbox(value=DEFAULTS["shown_tab"], visible=False, elem_id="shown-tab")
+        # never shown: the page presses it to draw step 4 for a new window where step 4 is in view
+        C["pool_follow"] = gr.Button("pool-follow", elem_id="pool-follow")
         with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
             inputs.create_ui(C)
         C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
@@ -97,11 +97,10 @@ def wire(C: dict) -> None:
     # classes) waits for that: they were drawn for every window click and slider move while nobody saw them.
     cmb_all = spec(C, combine.combine_scales, **QUIET)
     feat_after = spec(C, features.change_features, **QUIET)
-    # A new window redraws step 4 (and step 2's top channels) only where the page shows them; else their tab
-    # does when it is opened. The page keeps which tab it shows in "shown_tab" (no request).
-    after_window = (spec(C, pooling.follow_window, **QUIET),)
-    for key, elem_id, _ in TABS:
-        C[key].select(None, None, C["shown_tab"], js=f"() => {elem_id!r}", **JS_ONLY)
+    # A new window redraws step 4 (and step 2's top channels) only where the page shows them (decided in the
+    # page: no request otherwise); else their tab does when it is opened.
+    after_window = ({"fn": None, "js": pooling.FOLLOW_WINDOW_JS, **JS_ONLY},)
+    C["pool_follow"].click(**spec(C, pooling.refresh_pooling, **QUIET))
     for tab, h in (("tab_compare", compare.compare_pooling), ("tab_features", features.change_features),
                    ("tab_features", pooling.refresh_stale), ("tab_spp", pooling.refresh_stale),
                    ("tab_combine", combine.combine_scales)):

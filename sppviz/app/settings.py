@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "box_scaling": "fast-rcnn",
     "source": "selective-search-fast", "count": 2000, "thresh": 0.5, "iou": 0.3, "classes": None, "fm_scale": 0,
     "fm_channel": 0, "fm_view": "mean", "spp_level": 3, "spp_channel": 0, "draw": False, "win_k": 0, "why_n": 64,
-    "state": None, "lang": "en", "lesson_step": 1, "shown_tab": "tab-pyramid",
+    "state": None, "lang": "en", "lesson_step": 1,
 }
 
 # setting -> the components it is parsed from
@@ -48,7 +48,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "thresh": ("thresh",), "iou": ("iou",), "classes": ("classes",), "fm_scale": ("fm_scale",),
     "fm_channel": ("fm_channel",), "fm_view": ("fm_view",), "spp_level": ("spp_level",),
     "spp_channel": ("spp_channel",), "draw": ("draw",), "win_k": ("win_k",), "why_n": ("why_n",),
-    "lesson_step": ("lesson_step",), "shown_tab": ("shown_tab",),
+    "lesson_step": ("lesson_step",),
 }
 
 
@@ -72,7 +72,6 @@ def fail(key: str, lang: str, **fmt) -> None:
 MAX_CHANNEL = 4095  # conv5 channels (VGG16 has 512); the handlers check the model's own count
 MAX_WINDOW_INDEX = 10**6  # windows are ≤ MAX_WINDOWS proposals plus drawn boxes; the handlers check the count
 MAX_LESSON_STEP = 100
-MAX_TAB_ID = 40  # a tab's element id ("tab-projection"); a longer value names no tab
 
 
 def _ints_from_text(text: Any, key: str, lang: str, param: str) -> list[int]:
@@ -214,7 +213,6 @@ class Settings:
     win_k: int = NOT_READ
     why_n: int = NOT_READ
     lesson_step: int = NOT_READ
-    shown_tab: str = NOT_READ
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)
@@ -279,9 +277,6 @@ class Settings:
                 out[name] = _int(raw("why_n"), "why_n (N)", 1, MAX_WINDOWS, DEFAULTS["why_n"])
             elif name == "lesson_step":
                 out[name] = _int(raw("lesson_step"), "lesson_step (the lesson step)", 1, MAX_LESSON_STEP, 1)
-            elif name == "shown_tab":  # the element id of the tab the page shows (a hint: anything else is "another")
-                v = raw("shown_tab")
-                out[name] = v if isinstance(v, str) and len(v) <= MAX_TAB_ID else ""
             else:  # pragma: no cover - a handler declared a setting this table does not know
                 raise KeyError(f"unknown setting {name!r}")
         return cls(**out)

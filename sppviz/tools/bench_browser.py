@@ -276,8 +276,10 @@ class Driver:
         return split(r)
 
     def tab(self, elem_id: str) -> None:
+        """Open a tab, and wait for what its opening draws (a tab out of sight is drawn when opened)."""
         self.page.click(f"#{elem_id}-button")
         self.page.wait_for_timeout(200)
+        settle(self.page)
 
     def click_figure(self, sel: str, fx: float, fy: float) -> None:
         """Click at (fx, fy) in [0, 1] of the image shown in ``sel``."""

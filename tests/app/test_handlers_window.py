@@ -78,9 +78,6 @@ def test_a_new_window_redraws_step_4_where_the_page_shows_it_else_when_its_tab_o
     k = len(a.windows) - 1
     st = window_tab.select_window({**v, "win_k": k})["state"]
     assert st["k"] == k and st["pool_stale"]
-    # on the projection tab: the step chained after the window draws nothing
-    for shown in ("tab-projection", "tab-detections", "x" * 500, None):
-        assert pooling_tab.follow_window({**v, "state": st, "shown_tab": shown}) == {}
     # step 4's tab opened: its panels for window k, at k's strongest channel (not the one shown before)
     opened = pooling_tab.refresh_stale({**v, "state": st, "spp_channel": 200})
     d = analysis.window_detail(a, k)
@@ -89,11 +86,11 @@ def test_a_new_window_redraws_step_4_where_the_page_shows_it_else_when_its_tab_o
     assert not opened["state"].get("pool_stale")
     # opened again: nothing changes (the channel, level and bin the visitor chose stay)
     assert pooling_tab.refresh_stale({**v, "state": opened["state"], "spp_channel": 3}) == {}
-    # where step 4 (or step 2's top channels) is shown, the chained step draws at once, the same panels
-    for shown in pooling_tab.SHOWN_ON:
-        now = pooling_tab.follow_window({**v, "state": st, "shown_tab": shown, "spp_channel": 200})
-        assert {n: now[n] for n in ("spp_map", "spp_values", "spp_vector", "fm_top", "spp_info")} == \
-            {n: opened[n] for n in ("spp_map", "spp_values", "spp_vector", "fm_top", "spp_info")}
+    # where step 4 (or step 2's top channels) is shown, the page has it drawn at once: the same panels
+    now = pooling_tab.refresh_pooling({**v, "state": st, "spp_channel": 200})
+    assert {n: now[n] for n in ("spp_map", "spp_values", "spp_vector", "fm_top", "spp_info")} == \
+        {n: opened[n] for n in ("spp_map", "spp_values", "spp_vector", "fm_top", "spp_info")}
+    assert not now["state"].get("pool_stale")
     # a level change that finds step 4 stale redraws all of it for the new window
     lv = pooling_tab.change_pooling({**v, "state": st, "spp_level": 6, "spp_channel": 200}, what="level")
     assert lv["spp_channel"]["value"] == d.channel and {"spp_vector", "fm_top", "spp_argmax"} <= set(lv)

@@ -32,7 +32,7 @@ def test_every_event_sends_every_setting_its_handler_reads(demo):
         seen.add(h.__name__)
     # every handler of the page is wired (and so checked) at least once
     assert {"analyze_image", "click_window", "select_window", "select_detection", "clear_boxes", "change_rules",
-            "refresh_pooling", "follow_window", "refresh_stale", "change_pooling", "click_bin", "change_features",
+            "refresh_pooling", "refresh_stale", "change_pooling", "click_bin", "change_features",
             "change_detections", "compare_rcnn", "compare_pooling", "combine_scales", "lesson_show", "export_panels",
             "export_lesson_zip", "switch_language"} <= seen
 
@@ -70,17 +70,20 @@ def test_settings_are_parsed_once_into_types():
             inputs.analyze_image({**settings.DEFAULTS, "image": "x.png", **bad})
 
 
-def test_every_tab_tells_the_page_which_tab_it_shows(demo):
-    """Step 4 follows a new window only where the page shows it (pooling.follow_window reads "shown_tab"):
-    each tab's select sets "shown_tab" to its element id, in the page (no request)."""
-    from sppviz.app.layout import TABS
+
+def test_a_new_window_has_step_4_drawn_by_the_page_only_where_it_is_shown(demo):
+    """Each window event chains a step in the page (no request) that presses the hidden "pool-follow" button,
+    which draws step 4, only where step 4's or step 2's tab is shown (pooling.FOLLOW_WINDOW_JS)."""
+    from sppviz.app.tabs import pooling, window
 
     C = demo.sppviz_components
-    for key, elem_id, _ in TABS:
-        sets = [bf for bf in demo.fns.values() if bf.fn is None and bf.outputs == [C["shown_tab"]]
-                and any(t[0] == C[key]._id and t[1] == "select" for t in bf.targets)]
-        assert len(sets) == 1 and sets[0].js == f"() => {elem_id!r}", key
-    # the step chained after each window event reads it
-    chained = [bf for bf in demo.fns.values() if getattr(bf.fn, "sppviz_handler", None) is not None
-               and bf.fn.sppviz_handler.__name__ == "follow_window"]
-    assert len(chained) == 4 and all(C["shown_tab"] in bf.inputs for bf in chained)
+    fns = list(demo.fns.values())
+    window_events = [bf for bf in fns if getattr(bf.fn, "sppviz_handler", None) in
+                     (window.click_window, window.select_window, window.select_detection, window.clear_boxes)]
+    assert len(window_events) == 4
+    for bf in window_events:
+        after = [f for f in fns if f.trigger_after == bf._id]
+        assert [(f.fn, f.js, f.trigger_only_on_success) for f in after] == [(None, pooling.FOLLOW_WINDOW_JS, True)]
+    pressed = [bf for bf in fns if any(t[0] == C["pool_follow"]._id and t[1] == "click" for t in bf.targets)]
+    assert [bf.fn.sppviz_handler for bf in pressed] == [pooling.refresh_pooling]
+    assert all(f"'{tab}'" in pooling.FOLLOW_WINDOW_JS for tab in ("tab-spp", "tab-features"))

@@ -78,8 +78,9 @@ def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_u
 
 
 def test_step_4_is_drawn_for_a_new_window_when_its_tab_is_opened(browser, app_url, screenshots, page_errors):
-    """A window chosen on the projection tab does not redraw step 4 behind it (pooling.follow_window); opening
-    step 4's tab draws it for that window, at the window's strongest channel."""
+    """A window chosen on the projection tab does not redraw step 4 behind it (pooling.FOLLOW_WINDOW_JS); opening
+    step 4's tab draws it for that window, at the window's strongest channel. And a window whose request is
+    still on its way when step 4's tab opens is drawn there when its answer comes."""
     page = open_page(browser, app_url, page_errors)
     page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
     page.wait_for_selector("#input-image img", timeout=TIMEOUT)
@@ -112,5 +113,32 @@ def test_step_4_is_drawn_for_a_new_window_when_its_tab_is_opened(browser, app_ur
                            timeout=TIMEOUT)
     assert page.locator("#spp-map img").first.get_attribute("src") != src0
     page.screenshot(path=str(screenshots / "4_pooling_new_window.png"), full_page=True)
+
+    # the window's request held back until step 4's tab has opened (and found nothing new to draw)
+    k2 = next(i for i in range(len(a.windows)) if analysis.window_detail(a, i).channel not in (expected, first.channel))
+    held = []
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.click("#tab-projection-button")
+    page.route("**/run/predict*", hold_first)
+    page.locator("#win-k input").fill(str(k2))
+    page.locator("#win-k input").press("Enter")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the window's request was not sent"
+    page.click("#tab-spp-button")
+    page.wait_for_timeout(1500)  # step 4's tab has opened: the window is not chosen yet, nothing changed
+    assert channel.input_value() == str(expected)
+    held[0].continue_()
+    page.unroute("**/run/predict*")
+    page.wait_for_function("() => document.querySelector('#spp-channel input[type=number]').value === "
+                           f"'{analysis.window_detail(a, k2).channel}'", timeout=TIMEOUT)
     assert page_errors == []
     page.close()

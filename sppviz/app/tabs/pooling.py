@@ -22,6 +22,14 @@ POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_a
 POOL_READS = ("state", "rules", "levels", "spp_level", "spp_channel")
 # the tabs that show what pooling_outputs draws: step 4's panels, and the window's top channels on step 2
 SHOWN_ON = ("tab-spp", "tab-features")
+# After a window change (``window.select`` marks step 4 stale), in the page: step 4 is drawn again at once
+# (the hidden button "pool-follow" runs refresh_pooling) only where the page shows one of SHOWN_ON; else it
+# waits for its tab (``refresh_stale``). Drawing it for every window click while nobody saw it cost a
+# second request that took the CPU from the browser's drawing of the window's own panels.
+FOLLOW_WINDOW_JS = ("() => { const shown = (id) => { const el = document.getElementById(id); "
+                    "return !!el && el.offsetParent !== null; }; "
+                    f"if ({list(SHOWN_ON)!r}.some(shown)) {{ const b = document.getElementById('pool-follow'); "
+                    "(b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); } }")
 
 
 def create_ui(C: dict) -> None:
@@ -85,22 +93,12 @@ def pooling_outputs(w: Workspace, st: dict, s: Settings, reset_channel: bool, pa
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
 def refresh_pooling(s: Settings) -> dict:
-    """After a new analysis, rule or preset: step 4 panels (channel reset to the window's strongest channel)."""
+    """After a new analysis, rule, preset, or a new window where step 4 is shown (FOLLOW_WINDOW_JS): step 4
+    panels (channel reset to the window's strongest channel)."""
     st = s.state
     out = pooling_outputs(session.workspace(st, s.lang), st, s, reset_channel=True)
     out["state"] = st  # no longer stale
     return encode_all(out)
-
-
-@handler(reads=(*POOL_READS, "shown_tab"), outputs=POOL_OUT)
-def follow_window(s: Settings) -> dict:
-    """After a window change (``window.select`` marks step 4 stale): step 4 panels and step 2's top channels
-    again when the page shows one of their tabs (``s.shown_tab`` in SHOWN_ON), else nothing: they wait for
-    their tab (``refresh_stale``). Drawing them for every window click while nobody saw them cost a
-    second request that took the CPU from the browser's drawing of the window's own panels."""
-    if s.shown_tab not in SHOWN_ON:
-        return {}
-    return refresh_pooling(s)
 
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
