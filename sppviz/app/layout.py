@@ -2,8 +2,8 @@
 events between them. Every event's inputs come from its handler's declared settings (``spec``).
 
 The tabs are linked by the selected window: choosing one (click, number, detections row, drawn box)
-refreshes step 3, and step 4 where it is shown (else when its tab is opened); rules and levels refresh
-what depends on them.
+refreshes step 3; rules, presets and levels refresh what depends on them. The other tabs follow where the
+page shows them, and when they are opened otherwise (``follow``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from sppviz.app import api, gate, language, limits, panels, progressive, startup
+from sppviz.app import api, follow, gate, language, limits, panels, progressive, startup
 from sppviz.app.events import QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
@@ -59,8 +59,7 @@ def build_app() -> gr.Blocks:
         C["state"] = gr.State({})
         C["lesson_step"] = gr.State(DEFAULTS["lesson_step"])
         lang_hint = gr.Textbox(visible=False)  # ?lang= or the last choice, filled in by the page at load
-        # never shown: the page presses it to draw step 4 for a new window where step 4 is in view
-        C["pool_follow"] = gr.Button("pool-follow", elem_id="pool-follow")
+        follow.create_buttons(C)  # never shown: the page presses them to draw the panels in view
         with gr.Accordion(L("in_settings"), open=True, elem_id="settings"):
             inputs.create_ui(C)
         C["status"] = gr.Markdown(L("status_idle"), elem_id="status")
@@ -88,22 +87,14 @@ def build_app() -> gr.Blocks:
 
 def wire(C: dict) -> None:
     """Connect the handlers to the components."""
-    pool_after = spec(C, pooling.refresh_pooling, **QUIET)
-    cmp_after = spec(C, compare.compare_pooling, **QUIET)  # 10-20 ms
-    # The tabs of SPP vs RoIPool vs RoIAlign, of the conv5 maps (the selected window's cells on them) and of
-    # combining scales follow what changes above the tabs (the analysis, the rules, the levels), where they
-    # may be in view, and are drawn when their tab is opened (nothing before an analysis). What changes only
-    # on another tab (the window, the pooling tab's level and channel, the detections' threshold, IoU and
-    # classes) waits for that: they were drawn for every window click and slider move while nobody saw them.
-    cmb_all = spec(C, combine.combine_scales, **QUIET)
-    feat_after = spec(C, features.change_features, **QUIET)
-    # A new window redraws step 4 (and step 2's top channels) only where the page shows them (decided in the
-    # page: no request otherwise); else their tab does when it is opened.
-    after_window = ({"fn": None, "js": pooling.FOLLOW_WINDOW_JS, **JS_ONLY},)
-    C["pool_follow"].click(**spec(C, pooling.refresh_pooling, **QUIET))
+    # What follows a change above the tabs or of the window is drawn where the page shows it, and when its
+    # tab is opened elsewhere (app.follow): SPP vs RoIPool vs RoIAlign, the conv5 maps (the selected
+    # window's cells on them), combining scales, the detections and step 4 were drawn for every change while
+    # nobody saw them. A tab's own controls (the pooling level and channel, the threshold) redraw only it.
+    follow.wire(C)
     for tab, h in (("tab_compare", compare.compare_pooling), ("tab_features", features.change_features),
                    ("tab_features", pooling.refresh_stale), ("tab_spp", pooling.refresh_stale),
-                   ("tab_combine", combine.combine_scales)):
+                   ("tab_detections", detections.change_detections), ("tab_combine", combine.combine_scales)):
         C[tab].select(**spec(C, h, when_analyzed=True, **QUIET))
 
     def chain(dep, *steps):
@@ -118,32 +109,31 @@ def wire(C: dict) -> None:
     analyze["fn"].sppviz_handler = inputs.analyze_image
     run = C["analyze"].click(**analyze)
     # last: the panels again in the page's language if it changed while Analyze ran (language.catch_up_language)
-    chain(run, cmp_after, cmb_all, feat_after, spec(C, language.catch_up_language, **QUIET))
+    chain(run, follow.step("feat", "cmp", "cmb"), spec(C, language.catch_up_language, **QUIET))
     # the results come into view with the first figure (static/results.js): the click arms it, the pyramid
     # panel's first image (Analyze's first message) folds the settings and scrolls, the complete analysis
     # settles the place (or folds, when the figure was the same); the end of a failed Analyze disarms it
     C["pyr_img"].change(None, js="() => window.sppvizShowResults && window.sppvizShowResults()", **JS_ONLY)
     run.success(None, js="() => window.sppvizAnalyzed && window.sppvizAnalyzed()", **JS_ONLY)
     run.then(None, js="() => window.sppvizDisarmResults && window.sppvizDisarmResults()", **JS_ONLY)
-    chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), *after_window)
-    chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), *after_window)
-    chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), *after_window)
-    chain(C["clear"].click(**spec(C, window.clear_boxes, **QUIET)), *after_window)
+    after_window = follow.step("pool", "feat")  # the window's cells on conv5, its pooling
+    chain(C["win_img"].select(**spec(C, window.click_window, "select", **QUIET)), after_window)
+    chain(C["win_k"].submit(**spec(C, window.select_window, **QUIET)), after_window)
+    chain(C["det_table"].select(**spec(C, window.select_detection, "row", **QUIET)), after_window)
+    chain(C["clear"].click(**spec(C, window.clear_boxes, **QUIET)), after_window)
+    every = follow.step(*follow.FOLLOWERS)
     for name in ("projection", "scale_rule", "bin_rule", "box_scaling"):
-        chain(C[name].input(**spec(C, window.change_rules, **QUIET)), pool_after,
-              spec(C, detections.change_detections, **QUIET), cmp_after, cmb_all, feat_after)
+        chain(C[name].input(**spec(C, window.change_rules, **QUIET)), every)
     # a preset sets the controls; the panels of an analysis follow (nothing to refresh before one)
-    refresh = [spec(C, h, when_analyzed=True, **QUIET)
-               for h in (window.change_rules, pooling.refresh_pooling, detections.change_detections,
-                         compare.compare_pooling, combine.combine_scales, features.change_features)]
     for name in presets.PRESET_NAMES:
-        chain(C[f"preset_{name}"].click(**spec(C, inputs.apply_preset, args={"name": name}, **QUIET)), *refresh)
+        chain(C[f"preset_{name}"].click(**spec(C, inputs.apply_preset, args={"name": name}, **QUIET)),
+              spec(C, window.change_rules, when_analyzed=True, **QUIET), every)
     for name, what in (("levels", "levels"), ("custom_levels", "levels"), ("spp_level", "level"),
                        ("spp_channel", "channel")):
         event = C[name].submit if name == "custom_levels" else C[name].input
         step = event(**spec(C, pooling.change_pooling, args={"what": what}, **QUIET))
         if name in ("levels", "custom_levels"):  # set above the tabs (the level and channel: on the pooling tab)
-            chain(step, cmp_after)
+            chain(step, follow.step("cmp"))
     # typing custom levels picks "custom" (they used to be ignored silently under a preset's levels)
     C["custom_levels"].input(None, None, C["levels"], js="() => 'custom'", api_visibility="private",
                              show_progress="hidden")

@@ -71,19 +71,45 @@ def test_settings_are_parsed_once_into_types():
 
 
 
-def test_a_new_window_has_step_4_drawn_by_the_page_only_where_it_is_shown(demo):
-    """Each window event chains a step in the page (no request) that presses the hidden "pool-follow" button,
-    which draws step 4, only where step 4's or step 2's tab is shown (pooling.FOLLOW_WINDOW_JS)."""
-    from sppviz.app.tabs import pooling, window
+
+def test_changes_are_followed_in_the_page_only_where_the_followers_are_shown(demo):
+    """Each window event, rule, preset and Analyze chains one step in the page (no request) that presses the
+    hidden buttons of the followers whose tab is shown (follow.press_js); each button draws its follower, and
+    each follower's tab draws it when opened."""
+    from sppviz.app import follow, language
+    from sppviz.app.tabs import combine, compare, detections, features, inputs, pooling, window
 
     C = demo.sppviz_components
     fns = list(demo.fns.values())
-    window_events = [bf for bf in fns if getattr(bf.fn, "sppviz_handler", None) in
-                     (window.click_window, window.select_window, window.select_detection, window.clear_boxes)]
-    assert len(window_events) == 4
-    for bf in window_events:
-        after = [f for f in fns if f.trigger_after == bf._id]
-        assert [(f.fn, f.js, f.trigger_only_on_success) for f in after] == [(None, pooling.FOLLOW_WINDOW_JS, True)]
-    pressed = [bf for bf in fns if any(t[0] == C["pool_follow"]._id and t[1] == "click" for t in bf.targets)]
-    assert [bf.fn.sppviz_handler for bf in pressed] == [pooling.refresh_pooling]
-    assert all(f"'{tab}'" in pooling.FOLLOW_WINDOW_JS for tab in ("tab-spp", "tab-features"))
+
+    def handler_of(bf):
+        return getattr(bf.fn, "sppviz_handler", None)
+
+    def after(bf):
+        return [f for f in fns if f.trigger_after == bf._id and f.trigger_only_on_success]
+
+    def pressed(bf):
+        (step,) = [f for f in after(bf) if f.fn is None and "follow-" in (f.js or "")]
+        return {n for n in follow.FOLLOWERS if f"'{follow.button_id(n)}'" in step.js}, step
+
+    for h, names in ((window.click_window, {"pool", "feat"}), (window.select_window, {"pool", "feat"}),
+                     (window.select_detection, {"pool", "feat"}), (window.clear_boxes, {"pool", "feat"}),
+                     (inputs.analyze_image, {"feat", "cmp", "cmb"})):
+        events = [bf for bf in fns if handler_of(bf) is h]
+        assert events and all(pressed(bf)[0] == names for bf in events), h.__name__
+    rules = [bf for bf in fns if handler_of(bf) is window.change_rules and bf.trigger_after is None]
+    assert len(rules) == 4 and all(pressed(bf)[0] == set(follow.FOLLOWERS) for bf in rules)
+    # Analyze: the language catches up after the page's step
+    (run,) = [bf for bf in fns if handler_of(bf) is inputs.analyze_image]
+    assert [handler_of(f) for f in after(pressed(run)[1])] == [language.catch_up_language]
+    # each button runs its follower; each follower's tab draws it when opened
+    for name, (tabs, h) in follow.FOLLOWERS.items():
+        on_press = [bf for bf in fns if any(t[0] == C[f"follow_{name}"]._id and t[1] == "click" for t in bf.targets)]
+        assert [handler_of(bf) for bf in on_press] == [h], name
+        js = follow.press_js(name)
+        assert all(f"'{tab}'" in js for tab in tabs)
+    opened = {(t[0], handler_of(bf)) for bf in fns for t in bf.targets if t[1] == "select"}
+    for tab, h in (("tab_spp", pooling.refresh_stale), ("tab_features", pooling.refresh_stale),
+                   ("tab_features", features.change_features), ("tab_detections", detections.change_detections),
+                   ("tab_compare", compare.compare_pooling), ("tab_combine", combine.combine_scales)):
+        assert (C[tab]._id, h) in opened, (tab, h.__name__)

@@ -78,7 +78,7 @@ def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_u
 
 
 def test_step_4_is_drawn_for_a_new_window_when_its_tab_is_opened(browser, app_url, screenshots, page_errors):
-    """A window chosen on the projection tab does not redraw step 4 behind it (pooling.FOLLOW_WINDOW_JS); opening
+    """A window chosen on the projection tab does not redraw step 4 behind it (app.follow); opening
     step 4's tab draws it for that window, at the window's strongest channel. And a window whose request is
     still on its way when step 4's tab opens is drawn there when its answer comes."""
     page = open_page(browser, app_url, page_errors)

@@ -20,16 +20,6 @@ if TYPE_CHECKING:
 POOL_OUT = ("state", "spp_level", "spp_channel", "spp_map", "spp_values", "spp_alt", "spp_argmax", "spp_vector",
             "spp_warn", "spp_info", "spp_bins", "fm_top", "fm_top_info")
 POOL_READS = ("state", "rules", "levels", "spp_level", "spp_channel")
-# the tabs that show what pooling_outputs draws: step 4's panels, and the window's top channels on step 2
-SHOWN_ON = ("tab-spp", "tab-features")
-# After a window change (``window.select`` marks step 4 stale), in the page: step 4 is drawn again at once
-# (the hidden button "pool-follow" runs refresh_pooling) only where the page shows one of SHOWN_ON; else it
-# waits for its tab (``refresh_stale``). Drawing it for every window click while nobody saw it cost a
-# second request that took the CPU from the browser's drawing of the window's own panels.
-FOLLOW_WINDOW_JS = ("() => { const shown = (id) => { const el = document.getElementById(id); "
-                    "return !!el && el.offsetParent !== null; }; "
-                    f"if ({list(SHOWN_ON)!r}.some(shown)) {{ const b = document.getElementById('pool-follow'); "
-                    "(b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); } }")
 
 
 def create_ui(C: dict) -> None:
@@ -93,8 +83,8 @@ def pooling_outputs(w: Workspace, st: dict, s: Settings, reset_channel: bool, pa
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
 def refresh_pooling(s: Settings) -> dict:
-    """After a new analysis, rule, preset, or a new window where step 4 is shown (FOLLOW_WINDOW_JS): step 4
-    panels (channel reset to the window's strongest channel)."""
+    """After a new window, rule or preset, where step 4 or step 2 is shown (``follow``): step 4 panels
+    (channel reset to the window's strongest channel)."""
     st = s.state
     out = pooling_outputs(session.workspace(st, s.lang), st, s, reset_channel=True)
     out["state"] = st  # no longer stale
@@ -103,8 +93,8 @@ def refresh_pooling(s: Settings) -> dict:
 
 @handler(reads=POOL_READS, outputs=POOL_OUT)
 def refresh_stale(s: Settings) -> dict:
-    """Step 4's or step 2's tab opened: their panels again when another window was selected since they were
-    drawn, else nothing (the channel, level and bin the visitor chose stay)."""
+    """Step 4's or step 2's tab opened: their panels again when another window or rule was chosen since they
+    were drawn, else nothing (the channel, level and bin the visitor chose stay)."""
     if not s.state.get("pool_stale"):
         return {}
     return refresh_pooling(s)

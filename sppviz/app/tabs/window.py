@@ -68,7 +68,7 @@ def select(w: Workspace, st: dict, k: int, s: Settings) -> dict:
     n = len(w.a.windows)
     if not 0 <= int(k) < n:
         fail("err_window_index", s.lang, k=k, n=n, last=n - 1)
-    st.update(k=int(k), bin=None, pool_stale=True)  # step 4 follows where it is shown (pooling.follow_window)
+    st.update(k=int(k), bin=None, pool_stale=True)  # step 4 follows where it is shown (app.follow)
     return window_outputs(w, st, s)
 
 
@@ -144,7 +144,7 @@ def change_rules(s: Settings) -> dict:
     """A rule or the levels changed: step 3 panels (step 4 and the detections follow)."""
     st = s.state
     w = session.workspace(st, s.lang)
-    st["bin"] = None
+    st.update(bin=None, pool_stale=True)
     return encode_all(window_outputs(w, st, s))
 
 
