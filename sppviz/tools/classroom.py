@@ -7,7 +7,9 @@ the outputs). The students start within ``ramp_s`` (15 s) of each other and thin
 picked from the Examples: no upload), 15 % another bundled scene, 15 % a photo of their own (a bundled scene
 with one pixel changed, uploaded: new to the server). Actions: Analyze, then in turn a window number
 (``win-k``), a click on the window image (``win-img``), the pyramid levels (``levels``: 1,2,4 and back to
-1,2,3,6), the pyramid level shown (``spp-level``) and the detection threshold (``det-thresh``).
+1,2,3,6), the pyramid level shown (``spp-level``) and the detection threshold (``det-thresh``). A student
+first opens the tab an action is on (:data:`TAB_OF`), which sends what opening it sends, counted in the
+action; what follows a change is drawn for the tab the student has open (``app.follow``).
 
 Reports the success rate, p50 / p95 per kind of action (the time until every event it sent is done),
 evictions (answers saying "Press Analyze first", and, for a server started here, the session store's own
@@ -34,6 +36,8 @@ from sppviz.tools import loadtest, rawclient
 MIX = (("teacher", 0.70), ("scene", 0.15), ("photo", 0.15))
 ACTIONS = ("window", "click", "levels", "level", "thresh")  # after Analyze, in this order, round and round
 KINDS = ("analyze", *ACTIONS)
+# the tab each action is on (the levels and Analyze are above the tabs: the tab open stays)
+TAB_OF = {"window": "tab-projection", "click": "tab-projection", "level": "tab-spp", "thresh": "tab-detections"}
 NO_ANALYSIS = tuple(t("err_no_analysis", lang).split("(")[0].split("（")[0].strip() for lang in ("en", "zh"))
 STORE_LINE = "session store:"
 
@@ -105,7 +109,10 @@ def student(url: str, page: rawclient.Page, who: dict, folder: Path, t0: float) 
         kind = step["kind"]
         t1 = time.perf_counter()
         try:
-            if kind == "analyze":
+            opened = v.open(TAB_OF[kind]) if TAB_OF.get(kind, v.shown) != v.shown else None
+            if opened is not None and not opened["success"]:
+                res = opened
+            elif kind == "analyze":
                 res = v.act("analyze-btn", "click", {"input-image": _image_value(url, page, who, folder)})
             elif kind == "window":
                 res = v.act("win-k", "submit", {"win-k": step["k"]})
@@ -120,7 +127,7 @@ def student(url: str, page: rawclient.Page, who: dict, folder: Path, t0: float) 
             else:
                 res = v.act("det-thresh", "input", {"det-thresh": step["thresh"]})
             ok, why = bool(res["success"]), str(res["error"] or "")
-            joins = res["joins"]
+            joins = res["joins"] + (opened["joins"] if opened is not None and res is not opened else 0)
         except Exception as e:  # a failed action is counted, never fatal
             ok, why, joins, res = False, f"{type(e).__name__}: {e}", 0, None
         s = time.perf_counter() - t1
@@ -231,6 +238,8 @@ def run(url: str | None = None, sessions: int = 40, events: int = 12, ramp_s: fl
                              "total": no_analysis + (counters["evicted"] + counters["lost"] if counters else 0)},
                "wall_s": wall, "failures": [r["why"] for r in results if not r["ok"]][:5]}
         if proc is not None:
+            stop.set()  # the last sample before the process's own peak is read (a later one could exceed it)
+            sampler.join()
             end, hwm = loadtest.rss_mb(proc.pid)
             res["rss_mb"] = {"start": rss_start, "peak": max(peak[0], end), "end": end, "peak_process": hwm}
             res["server_cpu_s"] = cpu_s(proc.pid) - cpu_start  # / wall_s: the cores the class kept busy

@@ -9,12 +9,15 @@ one value per input component and the result from the server-sent events of ``GE
 takes the event's own route. :class:`Page` reads ``/config`` to find
 an event by its trigger's ``elem_id`` and fills every input with the component's current value;
 :class:`Visitor` is one tab of the page: its inputs follow the outputs, and one user action sends every event
-the page would (each trigger's events and their ``.success`` chains).
+the page would (each trigger's events and their ``.success`` chains, and, where a chain has the page's own step
+that draws the panels in view (``app.follow``), the events of the buttons it presses for the tab the visitor
+has open).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 import httpx
 
 API = "/gradio_api"
+FIRST_TAB = "tab-pyramid"  # the tab a new page shows
 
 
 def upload(base: str, path: str | Path, client: httpx.Client | None = None) -> dict:
@@ -162,8 +166,12 @@ class Page:
 
     def followers(self, dep: dict) -> list[dict]:
         """The dependencies the page runs after ``dep`` succeeds (``.success`` chains), in order."""
+        return [d for d in self.chain(dep) if d.get("backend_fn")]
+
+    def chain(self, dep: dict) -> list[dict]:
+        """Every dependency the page runs after ``dep`` succeeds, steps in the page (no server function) too."""
         return [d for d in self.config["dependencies"] if d.get("trigger_after") == dep["id"]
-                and d.get("backend_fn") and not d.get("trigger_only_on_failure")]
+                and not d.get("trigger_only_on_failure")]
 
     def examples(self) -> list[dict]:
         """The FileData of each bundled example as the page's Examples hold it (a click puts it in the image)."""
@@ -171,6 +179,17 @@ class Page:
             if c["type"] == "dataset":
                 return [s[0] for s in c["props"].get("samples") or [] if s and isinstance(s[0], dict)]
         return []
+
+
+# the page's step after a change (app.follow.press_js) names, in its JS, each button it may press with the tabs
+# that show that button's panels: [['follow-pool', ['tab-spp', 'tab-features']], ...]
+PRESS = re.compile(r"\['(follow-[\w-]+)', \[([^\]]*)\]\]")
+
+
+def presses(dep: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """The (button elem_id, the tabs that show its panels) that the page's step ``dep`` presses where one of
+    those tabs is shown; [] for any other dependency."""
+    return [(button, tuple(re.findall(r"'([^']+)'", tabs))) for button, tabs in PRESS.findall(dep.get("js") or "")]
 
 
 def output(page: Page, dep: dict, data: list | None, elem_id: str) -> Any:
@@ -187,8 +206,9 @@ class Visitor:
     of every event (as the page's do). ``act`` does what one user action makes the page send: every event the
     trigger starts, each followed by its ``.success`` chain, one after another."""
 
-    def __init__(self, page: Page, session_hash: str | None = None):
+    def __init__(self, page: Page, session_hash: str | None = None, shown: str = FIRST_TAB):
         self.page = page
+        self.shown = shown  # the elem_id of the tab this visitor has open
         self.session_hash = session_hash or uuid.uuid4().hex[:12]
         self.values = dict(page.values)
         self.stateful = {i for i, c in page.components.items() if c["type"] == "state"}
@@ -212,6 +232,21 @@ class Visitor:
                     self.values[i] = v
         return res
 
+    def after(self, dep: dict) -> list[tuple[dict, int | None]]:
+        """What the page sends after ``dep`` succeeds, in order, as (dependency, trigger): its ``.success``
+        chain, where a step in the page that presses buttons (``presses``) becomes the events of the buttons
+        whose tabs include the one shown, followed by that step's own chain."""
+        out = []
+        for d in self.page.chain(dep):
+            if d.get("backend_fn"):
+                out.append((d, None))
+                continue
+            for button, tabs in presses(d):
+                if self.shown in tabs:
+                    out.extend((root, self.page.by_name[button]) for root in self.page.roots(button, "click"))
+            out.extend(self.after(d))
+        return out
+
     def act(self, elem_id: str, name: str = "click", values: dict[str, Any] | None = None,
             event_data: Any = None) -> dict:
         """Set ``values``, trigger ``name`` on ``elem_id`` and run what follows. Returns {"success" (every event
@@ -233,5 +268,15 @@ class Visitor:
                     out["success"] = False
                     out["error"] = out["error"] or res.get("error") or res.get("text") or "failed"
                     break
-                todo = [(d, None, None) for d in self.page.followers(dep)] + todo
+                todo = [(d, None, t) for d, t in self.after(dep)] + todo
         return out
+
+    def open(self, tab: str) -> dict:
+        """Open the tab with elem_id ``tab``, as a click on its button does: it becomes the tab shown, and its
+        select events are sent (what a tab out of sight draws when opened). Returns as ``act`` ({"joins": 0}
+        and success for a tab that sends nothing when opened)."""
+        self.shown = tab
+        try:
+            return self.act(tab, "select")
+        except KeyError:  # no select event with a server function on this tab
+            return {"success": True, "error": None, "joins": 0, "first": None, "dep": None}

@@ -145,3 +145,24 @@ def test_the_same_message_again_at_once_is_not_sent_twice(page):
     other = page.call("win-k", "submit", {"win-k": "abc"}, session_hash="someone-else")
     assert first["success"] is False and other["success"] is False and first["error"] == other["error"]
     assert again["success"] is True  # no change sent: the page still shows the first message
+
+
+def test_the_raw_client_sends_what_the_page_sends_for_the_tab_it_has_open(app_url, page):
+    """rawclient.Visitor (the load tests' page) follows the page's step after a change (app.follow): a window
+    number on the projection tab is one request; on step 4's tab it is followed by step 4's redraw (the
+    button the page presses); opening step 4's tab after a window chosen elsewhere draws that window's."""
+    v = rawclient.Visitor(page, "raw-follow")
+    fd = rawclient.upload(app_url, EXAMPLE)
+    assert v.act("analyze-btn", "click", {"input-image": fd, "scales": [480], "source": "grid", "in_count": 60})[
+        "success"]
+    assert v.open("tab-projection")["joins"] == 0  # nothing is drawn when the projection tab opens
+    r = v.act("win-k", "submit", {"win-k": 7})
+    assert r["success"] and r["joins"] == 1
+    opened = v.open("tab-spp")  # step 4 drawn for window 7 now
+    assert opened["success"] and opened["joins"] == 1
+    assert rawclient.output(page, opened["dep"], opened["first"]["data"], "spp-map") is not None
+    assert v.open("tab-spp")["joins"] == 1 and v.shown == "tab-spp"
+    r = v.act("win-k", "submit", {"win-k": 9})  # as if chosen while step 4 is shown: the page presses its button
+    assert r["success"] and r["joins"] == 2
+    (step,) = [d for d in page.chain(page.event("win-k", "submit")) if not d.get("backend_fn")]
+    assert rawclient.presses(step) == [("follow-pool", ("tab-spp", "tab-features")), ("follow-feat", ("tab-features",))]
