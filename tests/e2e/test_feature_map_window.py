@@ -37,13 +37,19 @@ def cells_at(box, image_wh, scale):
     return geometry.project_window([v * f for v in box], det.geometry, "paper", map_hw=map_hw), map_hw
 
 
-def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_url, screenshots, page_errors):
+def analyzed_page(browser, app_url, page_errors):
+    """A new page with the example analysed (the status line names the windows)."""
     page = open_page(browser, app_url, page_errors)
     page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
     page.wait_for_selector("#input-image img", timeout=TIMEOUT)
     page.click("#analyze-btn")
     page.wait_for_function("() => /\\d+ windows/.test(document.querySelector('#status').innerText)",
                            timeout=TIMEOUT)
+    return page
+
+
+def test_selecting_a_window_outlines_its_cells_on_the_feature_map(browser, app_url, screenshots, page_errors):
+    page = analyzed_page(browser, app_url, page_errors)
     img, _ = load_image(EXAMPLE)
     wh = (img.shape[1], img.shape[0])
     page.click("#tab-projection-button")
@@ -81,12 +87,7 @@ def test_step_4_is_drawn_for_a_new_window_when_its_tab_is_opened(browser, app_ur
     """A window chosen on the projection tab does not redraw step 4 behind it (app.follow); opening
     step 4's tab draws it for that window, at the window's strongest channel. And a window whose request is
     still on its way when step 4's tab opens is drawn there when its answer comes."""
-    page = open_page(browser, app_url, page_errors)
-    page.locator("#examples .gallery-item").nth(EXAMPLE_INDEX).click()
-    page.wait_for_selector("#input-image img", timeout=TIMEOUT)
-    page.click("#analyze-btn")
-    page.wait_for_function("() => /\\d+ windows/.test(document.querySelector('#status').innerText)",
-                           timeout=TIMEOUT)
+    page = analyzed_page(browser, app_url, page_errors)
     img, _ = load_image(EXAMPLE)
     a = analysis.analyze(img, load_default_detector(), pyramid.DEFAULT_PYRAMID)  # the page's (cached conv5)
     channel = page.locator("#spp-channel input[type=number]").first
