@@ -39,6 +39,8 @@ from sppviz.i18n import pick_lang, t
 # posts them to /gradio_api/run/predict and has the answer in one round trip; the queue's join, event stream and
 # scheduling added 50-65 ms to each). They cannot stream or report progress; ``limits.light`` bounds them.
 QUIET = {"api_visibility": "private", "show_progress": "hidden", "trigger_mode": "always_last", "queue": False}
+# Steps that run in the page only (``fn=None``, a ``js`` function): private, no progress, no request.
+JS_ONLY = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 # The page shows no message for an event outside the queue that fails (Gradio 6 drops it, and answers HTTP 500):
 # a light event's gr.Error comes back as this output instead (JSON: the message and a serial number), and a
 # queued event on its change raises it again, which the page shows as Gradio's own error toast.

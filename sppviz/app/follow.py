@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from sppviz.app.events import QUIET, spec
+from sppviz.app.events import JS_ONLY, QUIET, spec
 from sppviz.app.tabs import combine, compare, detections, features, pooling
 
 # follower -> (the element ids of the tabs that show it, the handler that draws it)
@@ -26,7 +26,6 @@ FOLLOWERS = {
     "cmp": (("tab-compare",), compare.compare_pooling),
     "cmb": (("tab-combine",), combine.combine_scales),
 }
-JS_ONLY = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 
 
 def button_id(name: str) -> str:
@@ -38,9 +37,8 @@ def press_js(*names: str) -> str:
     pairs = [[button_id(n), list(FOLLOWERS[n][0])] for n in names]
     return ("() => { const shown = (id) => { const el = document.getElementById(id); "
             "return !!el && el.offsetParent !== null; }; "
-            f"for (const [button, tabs] of {pairs!r}) {{ if (!tabs.some(shown)) continue; "
-            "const b = document.getElementById(button); "
-            "(b && b.tagName !== 'BUTTON' ? b.querySelector('button') : b)?.click(); } }")
+            f"for (const [button, tabs] of {pairs!r}) {{ if (tabs.some(shown)) "
+            "document.getElementById(button)?.click(); } }")
 
 
 def step(*names: str) -> dict:

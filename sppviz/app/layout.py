@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from sppviz.app import api, follow, gate, language, limits, panels, progressive, startup
-from sppviz.app.events import QUIET, spec
+from sppviz.app.events import JS_ONLY, QUIET, spec
 from sppviz.app.settings import DEFAULTS
 from sppviz.app.tabs import combine, compare, detections, features, inputs, lesson, pooling, why, window
 from sppviz.app.widgets import I18N, L
@@ -26,7 +26,6 @@ CSS = (Path(__file__).parent / "static" / "app.css").read_text()
 PRESENT_JS = (Path(__file__).parent / "static" / "present.js").read_text()  # presentation mode, keys
 RESULTS_JS = (Path(__file__).parent / "static" / "results.js").read_text()  # after Analyze: fold, scroll
 PAGE_JS = f"() => {{ ({PRESENT_JS})(); ({RESULTS_JS})(); }}"
-JS_ONLY = {"api_visibility": "private", "show_progress": "hidden", "queue": False}
 # (tab key, element id, the tab module's builder)
 TABS = (("tab_pyramid", "tab-pyramid", features.create_pyramid_ui),
         ("tab_features", "tab-features", features.create_ui),

@@ -164,10 +164,6 @@ class Page:
             raise KeyError(f"no {name!r} event on #{elem_id}")
         return deps
 
-    def followers(self, dep: dict) -> list[dict]:
-        """The dependencies the page runs after ``dep`` succeeds (``.success`` chains), in order."""
-        return [d for d in self.chain(dep) if d.get("backend_fn")]
-
     def chain(self, dep: dict) -> list[dict]:
         """Every dependency the page runs after ``dep`` succeeds, steps in the page (no server function) too."""
         return [d for d in self.config["dependencies"] if d.get("trigger_after") == dep["id"]
